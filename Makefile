@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# ntfw: plain make.  `make` builds into build/; `sudo make check` and
+# `sudo make demo` install their own Debian packages first.
+
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/ntfw
+SYSCONFDIR ?= /etc/ntfw
+DESTDIR ?=
+B := build
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+	  -D_GNU_SOURCE -DNTFW_VERSION='"$(VERSION)"' \
+	  -DNTFW_CONF='"$(SYSCONFDIR)/ntfw.conf"' -MMD -MP
+LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
+	  echo -lmnl -lnetfilter_queue) -lpthread
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CORE := conf parse policy ifcache log
+DAEMON := $(CORE) nfq stats worker main
+UNIT_TESTS := test_conf test_parse test_policy
+
+CORE_OBJ := $(CORE:%=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)
+
+all: $(B)/ntfw $(B)/ntfw-rules
+
+$(B):
+	$(Q)mkdir -p $@
+
+$(B)/%.o: src/%.c | $(B)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/ntfw: $(DAEMON_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+# The build copy reads the rules from this tree; `install` bakes DATADIR.
+$(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)sed -e 's|@RULESDIR@|$(CURDIR)/rules|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(Q)chmod +x $@
+
+$(B)/test_%.o: tests/unit/test_%.c | $(B)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+$(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
+
+tests: $(UNIT_TESTS:%=$(B)/%)
+
+# Debian packages the build and the tests need; installed when missing.
+deps:
+	$(Q)tests/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)
+	install -m 755 $(B)/ntfw $(DESTDIR)$(SBINDIR)/ntfw
+	sed -e 's|@RULESDIR@|$(DATADIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		rules/ntfw-rules.in > $(DESTDIR)$(SBINDIR)/ntfw-rules
+	chmod 755 $(DESTDIR)$(SBINDIR)/ntfw-rules
+	install -m 644 rules/*.nft rules/*.rules $(DESTDIR)$(DATADIR)/
+	install -m 644 man/ntfw.8 man/ntfw-rules.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/ntfw.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ntfw.conf ] || \
+		install -m 644 conf/ntfw.conf $(DESTDIR)$(SYSCONFDIR)/ntfw.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ntfw $(DESTDIR)$(SBINDIR)/ntfw-rules \
+		$(DESTDIR)$(MANDIR)/man8/ntfw.8 $(DESTDIR)$(MANDIR)/man8/ntfw-rules.8 \
+		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all tests deps check demo install uninstall clean
+.SECONDARY:
+
+-include $(wildcard $(B)/*.d)

@@ -1,0 +1,1255 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Config parser.  A small lexer (words, ',', '{', '}', newlines) feeds a
+ * recursive-descent parser with one token of lookahead.  Every error names
+ * file:line:col and shows the line with the offending token underlined, the
+ * way nftables does; parsing resumes at the next line so that one run
+ * reports every mistake.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "conf.h"
+#include "parse.h"
+
+enum tok_type { T_WORD, T_COMMA, T_LBRACE, T_RBRACE, T_NL, T_EOF };
+
+struct tok {
+	enum tok_type type;
+	const char *s;
+	unsigned int len;
+	unsigned int line;
+	unsigned int col;
+	const char *bol; /* start of the token's line */
+};
+
+/* A set defined somewhere in the file, found by a first pass. */
+struct set_decl {
+	char name[NTFW_NAME_MAX];
+	unsigned int line;
+};
+
+/* An icmp-type value, resolved once the rule's protocol is known. */
+struct icmp_val {
+	struct tok tok;
+	int v4, v6; /* type in each protocol, -1 when the name has none */
+};
+
+#define RULE_MAX_ICMP 64
+
+struct parser {
+	const char *file;
+	const char *p, *end;
+	unsigned int line;
+	const char *bol;
+	int depth; /* brace nesting; newlines inside braces are blanks */
+	struct tok la;
+	int have_la;
+	enum tok_type last; /* type of the last token consumed */
+	FILE *err;
+	int nerr;
+	struct ntfw_conf *conf;
+	unsigned int queue_line, default_line, failopen_line;
+	struct set_decl *decls;
+	unsigned int ndecls;
+	/* State of the rule being parsed. */
+	char fam_from[80];
+	struct tok kw[16];	/* each match keyword of the rule */
+	struct tok cur;		/* the match being parsed */
+	struct tok name_tok;	/* the rule's name, or its verdict word */
+	struct icmp_val icmp[RULE_MAX_ICMP];
+	unsigned int nicmp;
+	struct tok proto_tok;
+};
+
+static int is_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' ||
+	       c == '{' || c == '}' || c == '#';
+}
+
+static struct tok lex(struct parser *ps)
+{
+	struct tok t;
+
+	for (;;) {
+		while (ps->p < ps->end &&
+		       (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r'))
+			ps->p++;
+		if (ps->p < ps->end && *ps->p == '#')
+			while (ps->p < ps->end && *ps->p != '\n')
+				ps->p++;
+		if (ps->p < ps->end && *ps->p == '\n' && ps->depth > 0) {
+			ps->p++;
+			ps->line++;
+			ps->bol = ps->p;
+			continue;
+		}
+		break;
+	}
+	t.s = ps->p;
+	t.len = 1;
+	t.line = ps->line;
+	t.col = (unsigned int)(ps->p - ps->bol) + 1;
+	t.bol = ps->bol;
+	if (ps->p >= ps->end) {
+		t.type = T_EOF;
+		return t;
+	}
+	switch (*ps->p) {
+	case '\n':
+		t.type = T_NL;
+		ps->p++;
+		ps->line++;
+		ps->bol = ps->p;
+		return t;
+	case ',':
+		t.type = T_COMMA;
+		break;
+	case '{':
+		t.type = T_LBRACE;
+		ps->depth++;
+		break;
+	case '}':
+		t.type = T_RBRACE;
+		if (ps->depth > 0)
+			ps->depth--;
+		break;
+	default:
+		t.type = T_WORD;
+		while (ps->p < ps->end && !is_sep(*ps->p))
+			ps->p++;
+		t.len = (unsigned int)(ps->p - t.s);
+		return t;
+	}
+	ps->p++;
+	return t;
+}
+
+static struct tok next(struct parser *ps)
+{
+	struct tok t;
+
+	if (ps->have_la) {
+		ps->have_la = 0;
+		t = ps->la;
+	} else {
+		t = lex(ps);
+	}
+	ps->last = t.type;
+	return t;
+}
+
+static struct tok *peek(struct parser *ps)
+{
+	if (!ps->have_la) {
+		ps->la = lex(ps);
+		ps->have_la = 1;
+	}
+	return &ps->la;
+}
+
+static int tok_is(const struct tok *t, const char *word)
+{
+	return t->type == T_WORD && strlen(word) == t->len &&
+	       !memcmp(t->s, word, t->len);
+}
+
+/* A token's text for messages: words as written, the rest by name. */
+static const char *tok_str(const struct tok *t, char *buf, size_t size)
+{
+	switch (t->type) {
+	case T_NL:
+		return "end of line";
+	case T_EOF:
+		return "end of file";
+	default:
+		snprintf(buf, size, "'%.*s'", (int)(t->len > 64 ? 64 : t->len),
+			 t->s);
+		return buf;
+	}
+}
+
+static void __attribute__((format(printf, 3, 4)))
+perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
+{
+	const char *eol = t->bol;
+	unsigned int i, len = t->len;
+	va_list ap;
+
+	ps->nerr++;
+	if (ps->nerr > NTFW_MAX_ERRORS)
+		return;
+	fprintf(ps->err, "%s:%u:%u: error: ", ps->file, t->line, t->col);
+	va_start(ap, fmt);
+	vfprintf(ps->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', ps->err);
+	while (eol < ps->end && *eol != '\n')
+		eol++;
+	fprintf(ps->err, "%.*s\n", (int)(eol - t->bol), t->bol);
+	/* Keep tabs so that the caret lands under the token. */
+	for (i = 0; i + 1 < t->col; i++)
+		fputc(t->bol[i] == '\t' ? '\t' : ' ', ps->err);
+	if (t->type == T_NL || t->type == T_EOF)
+		len = 1;
+	fputc('^', ps->err);
+	for (i = 1; i < len; i++)
+		fputc('~', ps->err);
+	fputc('\n', ps->err);
+}
+
+/* After an error: drop the rest of the statement. */
+static void skip_stmt(struct parser *ps)
+{
+	/* The error may have been found on the newline itself. */
+	while (ps->last != T_NL && ps->last != T_EOF)
+		next(ps);
+	ps->depth = 0;
+}
+
+/* ---- values ---- */
+
+static int word_copy(const struct tok *t, char *buf, size_t size)
+{
+	if (t->len >= size)
+		return -1;
+	memcpy(buf, t->s, t->len);
+	buf[t->len] = '\0';
+	return 0;
+}
+
+/* Parse a decimal number of at most @max; -1 not a number, -2 too big. */
+static int parse_num(const char *s, size_t len, unsigned long max,
+		     unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (!len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > max)
+			continue; /* keep scanning: "12x" is not a number */
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*out = v;
+	return v > max ? -2 : 0;
+}
+
+/* "N" or "A-B" for ports and queues. */
+static int parse_range(struct parser *ps, const struct tok *t,
+		       const char *what, unsigned long max, unsigned long *lo,
+		       unsigned long *hi)
+{
+	const char *dash = memchr(t->s, '-', t->len);
+	size_t l1 = dash ? (size_t)(dash - t->s) : t->len;
+	const char *part = t->s;
+	size_t plen = l1;
+	int r;
+
+	r = parse_num(t->s, l1, max, lo);
+	if (r == 0 && dash) {
+		part = dash + 1;
+		plen = t->len - l1 - 1;
+		r = parse_num(part, plen, max, hi);
+	} else if (r == 0) {
+		*hi = *lo;
+	}
+	if (r == -1) {
+		perr(ps, t, "bad %s '%.*s'", what, (int)t->len, t->s);
+		return -1;
+	}
+	if (r == -2) {
+		perr(ps, t, "%s %.*s out of range (0-%lu)", what, (int)plen,
+		     part, max);
+		return -1;
+	}
+	if (*lo > *hi) {
+		perr(ps, t, "bad %s range '%.*s' (start above end)", what,
+		     (int)t->len, t->s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_prefix(struct parser *ps, const struct tok *t,
+			struct ntfw_prefix *pf)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	unsigned long plen;
+	unsigned int i;
+
+	if (word_copy(t, buf, sizeof(buf)))
+		goto bad;
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(pf, 0, sizeof(*pf));
+	if (inet_pton(AF_INET, buf, pf->addr) == 1) {
+		pf->family = 4;
+		pf->len = 32;
+	} else if (inet_pton(AF_INET6, buf, pf->addr) == 1) {
+		pf->family = 6;
+		pf->len = 128;
+	} else {
+		goto bad;
+	}
+	if (slash) {
+		if (parse_num(slash + 1, strlen(slash + 1), 255, &plen) ||
+		    plen > pf->len) {
+			perr(ps, t, "bad prefix length '/%s' for an IPv%u address",
+			     slash + 1, pf->family);
+			return -1;
+		}
+		pf->len = (uint8_t)plen;
+		/* Host bits are ignored, as pf and nftables do. */
+		for (i = 0; i < 16; i++) {
+			unsigned int keep = plen >= 8 * (i + 1) ? 8 :
+					    plen > 8 * i ? plen - 8 * i : 0;
+
+			pf->addr[i] &= (uint8_t)(0xff00 >> keep);
+		}
+	}
+	return 0;
+bad:
+	perr(ps, t, "bad address '%.*s'", (int)t->len, t->s);
+	return -1;
+}
+
+/*
+ * A value list: one value, "a,b,c" or "{ a, b }".  @cb parses one value
+ * and prints its own error.  @kw is the keyword, for "missing value".
+ */
+typedef int (*value_cb)(struct parser *ps, const struct tok *t, void *arg);
+
+static int parse_list(struct parser *ps, const struct tok *kw, value_cb cb,
+		      void *arg)
+{
+	struct tok t = next(ps), prev = *kw, open = t;
+	char buf[80];
+	int braced = t.type == T_LBRACE;
+
+	if (braced) {
+		prev = t;
+		t = next(ps);
+		if (t.type == T_RBRACE)
+			return 0; /* "{ }": an empty list */
+	}
+	for (;;) {
+		if (t.type != T_WORD) {
+			if (prev.type == T_COMMA || prev.type == T_LBRACE)
+				perr(ps, &t, "missing value after '%c'",
+				     *prev.s);
+			else
+				perr(ps, &prev, "missing value after '%.*s'",
+				     (int)prev.len, prev.s);
+			return -1;
+		}
+		if (cb(ps, &t, arg))
+			return -1;
+		if (peek(ps)->type != T_COMMA)
+			break;
+		prev = next(ps);
+		t = next(ps);
+	}
+	if (braced) {
+		t = next(ps);
+		if (t.type == T_EOF) {
+			perr(ps, &open, "unterminated '{' (opened at line %u)",
+			     open.line);
+			return -1;
+		}
+		if (t.type != T_RBRACE) {
+			perr(ps, &t, "expected ',' or '}', got %s",
+			     tok_str(&t, buf, sizeof(buf)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- sets ---- */
+
+static int name_ok(struct parser *ps, const struct tok *t, const char *what,
+		   char *out)
+{
+	unsigned int i;
+
+	if (t->len >= NTFW_NAME_MAX) {
+		perr(ps, t, "%s name too long (at most %d characters)", what,
+		     NTFW_NAME_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < t->len; i++) {
+		char c = t->s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.')) {
+			perr(ps, t,
+			     "bad %s name '%.*s' (letters, digits, '-', '_', '.')",
+			     what, (int)t->len, t->s);
+			return -1;
+		}
+	}
+	word_copy(t, out, NTFW_NAME_MAX);
+	return 0;
+}
+
+struct prefix_vec {
+	struct ntfw_prefix *v;
+	unsigned int n;
+};
+
+static int prefix_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct prefix_vec *pv = arg;
+	struct ntfw_prefix pf, *v;
+
+	if (parse_prefix(ps, t, &pf))
+		return -1;
+	v = realloc(pv->v, (pv->n + 1) * sizeof(*v));
+	if (!v) {
+		perr(ps, t, "out of memory");
+		return -1;
+	}
+	v[pv->n++] = pf;
+	pv->v = v;
+	return 0;
+}
+
+static const struct ntfw_set *find_set(const struct ntfw_conf *c,
+				       const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nsets; i++)
+		if (!strcmp(c->sets[i].name, name))
+			return &c->sets[i];
+	return NULL;
+}
+
+static int parse_set(struct parser *ps, const struct tok *kw)
+{
+	struct ntfw_conf *c = ps->conf;
+	struct prefix_vec pv = { 0 };
+	const struct ntfw_set *old;
+	struct ntfw_set *sets;
+	char name[NTFW_NAME_MAX], buf[80];
+	struct tok t = next(ps);
+
+	if (t.type != T_WORD) {
+		perr(ps, kw, "missing value after 'set'");
+		return -1;
+	}
+	if (name_ok(ps, &t, "set", name))
+		return -1;
+	old = find_set(c, name);
+	if (old) {
+		perr(ps, &t, "duplicate set name '%s' (first at line %u)", name,
+		     old->line);
+		return -1;
+	}
+	if (peek(ps)->type != T_LBRACE) {
+		struct tok u = next(ps);
+
+		perr(ps, &u, "expected '{' after set name, got %s",
+		     tok_str(&u, buf, sizeof(buf)));
+		return -1;
+	}
+	if (parse_list(ps, &t, prefix_add, &pv)) {
+		free(pv.v);
+		return -1;
+	}
+	sets = realloc(c->sets, (c->nsets + 1) * sizeof(*sets));
+	if (!sets) {
+		free(pv.v);
+		perr(ps, &t, "out of memory");
+		return -1;
+	}
+	c->sets = sets;
+	memset(&sets[c->nsets], 0, sizeof(sets[0]));
+	memcpy(sets[c->nsets].name, name, sizeof(name));
+	sets[c->nsets].line = kw->line;
+	sets[c->nsets].v = pv.v;
+	sets[c->nsets].n = pv.n;
+	c->nsets++;
+	return 0;
+}
+
+/* ---- rules ---- */
+
+enum match_kw {
+	K_NAME, K_FAMILY, K_PROTO, K_SRC, K_DST, K_SPORT, K_DPORT, K_IIF,
+	K_OIF, K_ICMP, K_TCPFLAGS, K_HOOK, K__MAX
+};
+
+static const struct {
+	const char *word;
+	uint32_t bit;
+} match_kws[K__MAX] = {
+	[K_NAME] = { "name", NTFW_M_NAME },
+	[K_FAMILY] = { "family", NTFW_M_FAMILY },
+	[K_PROTO] = { "proto", NTFW_M_PROTO },
+	[K_SRC] = { "src", NTFW_M_SRC },
+	[K_DST] = { "dst", NTFW_M_DST },
+	[K_SPORT] = { "sport", NTFW_M_SPORT },
+	[K_DPORT] = { "dport", NTFW_M_DPORT },
+	[K_IIF] = { "iif", NTFW_M_IIF },
+	[K_OIF] = { "oif", NTFW_M_OIF },
+	[K_ICMP] = { "icmp-type", NTFW_M_ICMP },
+	[K_TCPFLAGS] = { "tcp-flags", NTFW_M_TCPFLAGS },
+	[K_HOOK] = { "hook", NTFW_M_HOOK },
+};
+
+static const struct {
+	const char *name;
+	uint8_t num;
+} protos[] = {
+	{ "icmp", IPPROTO_ICMP }, { "tcp", IPPROTO_TCP },
+	{ "udp", IPPROTO_UDP },	  { "icmpv6", IPPROTO_ICMPV6 },
+	{ "gre", IPPROTO_GRE },	  { "esp", IPPROTO_ESP },
+	{ "ah", IPPROTO_AH },	  { "sctp", IPPROTO_SCTP },
+};
+
+static const struct {
+	const char *name;
+	int v4, v6;
+} icmp_names[] = {
+	{ "echo-reply", 0, 129 },
+	{ "destination-unreachable", 3, 1 },
+	{ "source-quench", 4, -1 },
+	{ "redirect", 5, -1 },
+	{ "echo-request", 8, 128 },
+	{ "router-advertisement", 9, -1 },
+	{ "router-solicitation", 10, -1 },
+	{ "time-exceeded", 11, 3 },
+	{ "parameter-problem", 12, 4 },
+	{ "timestamp-request", 13, -1 },
+	{ "timestamp-reply", 14, -1 },
+	{ "info-request", 15, -1 },
+	{ "info-reply", 16, -1 },
+	{ "address-mask-request", 17, -1 },
+	{ "address-mask-reply", 18, -1 },
+	{ "packet-too-big", -1, 2 },
+	{ "mld-listener-query", -1, 130 },
+	{ "mld-listener-report", -1, 131 },
+	{ "mld-listener-done", -1, 132 },
+	{ "nd-router-solicit", -1, 133 },
+	{ "nd-router-advert", -1, 134 },
+	{ "nd-neighbor-solicit", -1, 135 },
+	{ "nd-neighbor-advert", -1, 136 },
+	{ "nd-redirect", -1, 137 },
+	{ "mld2-listener-report", -1, 143 },
+};
+
+static const struct {
+	const char *name;
+	uint8_t bit;
+} tcp_flag_names[] = {
+	{ "fin", NTFW_TCP_FIN }, { "syn", NTFW_TCP_SYN },
+	{ "rst", NTFW_TCP_RST }, { "psh", NTFW_TCP_PSH },
+	{ "ack", NTFW_TCP_ACK }, { "urg", NTFW_TCP_URG },
+	{ "ece", NTFW_TCP_ECE }, { "cwr", NTFW_TCP_CWR },
+};
+
+static const struct {
+	const char *name;
+	uint8_t hook; /* NF_INET_* */
+} hook_names[] = {
+	{ "input", 1 },
+	{ "forward", 2 },
+	{ "output", 3 },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A match implies a family (an address, icmp): it must agree with the rest. */
+static int imply_family(struct parser *ps, struct ntfw_rule *r,
+			const struct tok *t, uint8_t fam, const char *what)
+{
+	if (r->family && r->family != fam) {
+		perr(ps, t, "%s in a rule that is IPv%u only (from '%s')", what,
+		     r->family, ps->fam_from);
+		return -1;
+	}
+	if (!r->family) {
+		r->family = fam;
+		snprintf(ps->fam_from, sizeof(ps->fam_from), "%.*s",
+			 (int)(t->s + t->len - ps->cur.s), ps->cur.s);
+	}
+	return 0;
+}
+
+struct addr_arg {
+	struct ntfw_rule *r;
+	struct prefix_vec pv;
+	const struct ntfw_prefix *setv; /* an @set: the set's elements */
+	unsigned int setn;
+	int nitems;
+};
+
+static int addr_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct addr_arg *a = arg;
+	char name[NTFW_NAME_MAX];
+	const struct ntfw_set *s;
+	unsigned int i;
+
+	a->nitems++;
+	if (t->len > 0 && t->s[0] == '@') {
+		struct tok nt = *t;
+
+		nt.s++;
+		nt.len--;
+		if (a->nitems > 1 || peek(ps)->type == T_COMMA) {
+			perr(ps, t, "a set cannot be part of a list");
+			return -1;
+		}
+		if (name_ok(ps, &nt, "set", name))
+			return -1;
+		s = find_set(ps->conf, name);
+		if (!s) {
+			for (i = 0; i < ps->ndecls; i++)
+				if (!strcmp(ps->decls[i].name, name))
+					break;
+			if (i < ps->ndecls)
+				perr(ps, t,
+				     "set '%s' is used before its definition at line %u",
+				     name, ps->decls[i].line);
+			else
+				perr(ps, t, "unknown set '%s'", name);
+			return -1;
+		}
+		a->setv = s->v;
+		a->setn = s->n;
+		return 0;
+	}
+	return prefix_add(ps, t, &a->pv);
+}
+
+static int parse_addrs(struct parser *ps, struct ntfw_rule *r,
+		       const struct tok *kw, struct ntfw_addrs *out)
+{
+	struct addr_arg a = { .r = r };
+	const struct ntfw_prefix *v;
+	unsigned int i, n, fams = 0;
+
+	if (parse_list(ps, kw, addr_add, &a)) {
+		free(a.pv.v);
+		return -1;
+	}
+	if (a.setv || a.setn) {
+		out->v = a.setv;
+		out->n = a.setn;
+		out->owned = false;
+	} else {
+		out->v = a.pv.v;
+		out->n = a.pv.n;
+		out->owned = true;
+	}
+	v = out->v;
+	n = out->n;
+	for (i = 0; i < n; i++)
+		fams |= 1u << v[i].family;
+	/* Only a one-family list narrows the rule (a mixed set does not). */
+	if (fams == 1u << 4)
+		return imply_family(ps, r, kw, 4, "IPv4 address");
+	if (fams == 1u << 6)
+		return imply_family(ps, r, kw, 6, "IPv6 address");
+	return 0;
+}
+
+static int port_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct ntfw_ports *p = arg;
+	unsigned long lo, hi;
+	typeof(p->v) v;
+
+	if (parse_range(ps, t, "port", 65535, &lo, &hi))
+		return -1;
+	v = realloc(p->v, (p->n + 1) * sizeof(*v));
+	if (!v) {
+		perr(ps, t, "out of memory");
+		return -1;
+	}
+	v[p->n].lo = (uint16_t)lo;
+	v[p->n].hi = (uint16_t)hi;
+	p->v = v;
+	p->n++;
+	return 0;
+}
+
+static int icmp_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct icmp_val *iv;
+	unsigned long num;
+	unsigned int i;
+	int r;
+
+	(void)arg;
+	if (ps->nicmp == RULE_MAX_ICMP) {
+		perr(ps, t, "too many icmp types (at most %d)", RULE_MAX_ICMP);
+		return -1;
+	}
+	iv = &ps->icmp[ps->nicmp];
+	iv->tok = *t;
+	r = parse_num(t->s, t->len, 255, &num);
+	if (r == -2) {
+		perr(ps, t, "icmp type %.*s out of range (0-255)", (int)t->len,
+		     t->s);
+		return -1;
+	}
+	if (r == 0) {
+		iv->v4 = iv->v6 = (int)num;
+	} else {
+		for (i = 0; i < ARRAY_SIZE(icmp_names); i++)
+			if (tok_is(t, icmp_names[i].name))
+				break;
+		if (i == ARRAY_SIZE(icmp_names)) {
+			perr(ps, t, "unknown icmp type '%.*s'", (int)t->len,
+			     t->s);
+			return -1;
+		}
+		iv->v4 = icmp_names[i].v4;
+		iv->v6 = icmp_names[i].v6;
+	}
+	ps->nicmp++;
+	return 0;
+}
+
+static int hook_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct ntfw_rule *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(hook_names); i++) {
+		if (tok_is(t, hook_names[i].name)) {
+			r->hooks |= (uint8_t)(1u << hook_names[i].hook);
+			return 0;
+		}
+	}
+	perr(ps, t, "unknown hook '%.*s' (input, forward or output)",
+	     (int)t->len, t->s);
+	return -1;
+}
+
+static int parse_proto(struct parser *ps, struct ntfw_rule *r,
+		       const struct tok *t)
+{
+	unsigned long num;
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(protos); i++)
+		if (tok_is(t, protos[i].name))
+			break;
+	if (i < ARRAY_SIZE(protos)) {
+		r->proto = protos[i].num;
+	} else {
+		rc = parse_num(t->s, t->len, 255, &num);
+		if (rc == -2) {
+			perr(ps, t, "protocol %.*s out of range (0-255)",
+			     (int)t->len, t->s);
+			return -1;
+		}
+		if (rc) {
+			perr(ps, t, "unknown protocol '%.*s'", (int)t->len,
+			     t->s);
+			return -1;
+		}
+		r->proto = (uint8_t)num;
+	}
+	ps->proto_tok = *t;
+	if (r->proto == IPPROTO_ICMP)
+		return imply_family(ps, r, t, 4, "proto icmp");
+	if (r->proto == IPPROTO_ICMPV6)
+		return imply_family(ps, r, t, 6, "proto icmpv6");
+	return 0;
+}
+
+static int parse_tcp_flags(struct parser *ps, struct ntfw_rule *r,
+			   const struct tok *kw)
+{
+	unsigned int i, n = 0;
+
+	/* Flags run until the next word that is not one. */
+	while (peek(ps)->type == T_WORD) {
+		struct tok *t = peek(ps);
+		struct tok f = *t;
+		int neg = f.s[0] == '!';
+
+		if (neg) {
+			f.s++;
+			f.len--;
+		}
+		for (i = 0; i < ARRAY_SIZE(tcp_flag_names); i++)
+			if (tok_is(&f, tcp_flag_names[i].name))
+				break;
+		if (i == ARRAY_SIZE(tcp_flag_names)) {
+			if (!neg)
+				break;
+			perr(ps, t, "unknown tcp flag '%.*s'", (int)f.len,
+			     f.s);
+			return -1;
+		}
+		if ((r->tcp_set | r->tcp_clear) & tcp_flag_names[i].bit) {
+			perr(ps, t, "tcp flag '%s' given twice",
+			     tcp_flag_names[i].name);
+			return -1;
+		}
+		if (neg)
+			r->tcp_clear |= tcp_flag_names[i].bit;
+		else
+			r->tcp_set |= tcp_flag_names[i].bit;
+		next(ps);
+		n++;
+	}
+	if (!n) {
+		struct tok *t = peek(ps);
+
+		if (t->type == T_WORD)
+			perr(ps, t, "unknown tcp flag '%.*s'", (int)t->len,
+			     t->s);
+		else
+			perr(ps, kw, "missing value after 'tcp-flags'");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_bit(uint64_t *map, unsigned int b)
+{
+	map[b / 64] |= 1ull << (b % 64);
+}
+
+/* Checks that need the whole rule: protocol against the L4 matches. */
+static int finish_rule(struct parser *ps, struct ntfw_rule *r)
+{
+	int has_proto = r->have & NTFW_M_PROTO;
+	int ok4, ok6;
+	unsigned int i;
+
+	if ((r->have & (NTFW_M_SPORT | NTFW_M_DPORT)) && has_proto &&
+	    r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) {
+		const struct tok *k = (r->have & NTFW_M_SPORT) ?
+			&ps->kw[K_SPORT] : &ps->kw[K_DPORT];
+
+		perr(ps, k, "%.*s needs proto tcp or udp, not '%.*s'",
+		     (int)k->len, k->s, (int)ps->proto_tok.len,
+		     ps->proto_tok.s);
+		return -1;
+	}
+	if (r->have & NTFW_M_TCPFLAGS) {
+		if (has_proto && r->proto != IPPROTO_TCP) {
+			perr(ps, &ps->kw[K_TCPFLAGS],
+			     "tcp-flags needs proto tcp, not '%.*s'",
+			     (int)ps->proto_tok.len, ps->proto_tok.s);
+			return -1;
+		}
+		r->have |= NTFW_M_PROTO;
+		r->proto = IPPROTO_TCP;
+	}
+	if (!(r->have & NTFW_M_ICMP))
+		return 0;
+	if (has_proto && r->proto != IPPROTO_ICMP && r->proto != IPPROTO_ICMPV6) {
+		perr(ps, &ps->kw[K_ICMP],
+		     "icmp-type needs proto icmp or icmpv6, not '%.*s'",
+		     (int)ps->proto_tok.len, ps->proto_tok.s);
+		return -1;
+	}
+	ok4 = r->family != 6;
+	ok6 = r->family != 4;
+	for (i = 0; i < ps->nicmp; i++) {
+		const struct icmp_val *iv = &ps->icmp[i];
+		int used = 0;
+
+		if (ok4 && iv->v4 >= 0) {
+			set_bit(r->icmp4, (unsigned int)iv->v4);
+			used = 1;
+		}
+		if (ok6 && iv->v6 >= 0) {
+			set_bit(r->icmp6, (unsigned int)iv->v6);
+			used = 1;
+		}
+		if (!used) {
+			perr(ps, &iv->tok, "'%.*s' is not an %s type",
+			     (int)iv->tok.len, iv->tok.s,
+			     r->family == 4 ? "icmp" : "icmpv6");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_match(struct parser *ps, struct ntfw_rule *r,
+		       const struct tok *kw, enum match_kw k)
+{
+	struct tok t;
+
+	switch (k) {
+	case K_SRC:
+		return parse_addrs(ps, r, kw, &r->src);
+	case K_DST:
+		return parse_addrs(ps, r, kw, &r->dst);
+	case K_SPORT:
+		return parse_list(ps, kw, port_add, &r->sport);
+	case K_DPORT:
+		return parse_list(ps, kw, port_add, &r->dport);
+	case K_ICMP:
+		return parse_list(ps, kw, icmp_add, NULL);
+	case K_HOOK:
+		return parse_list(ps, kw, hook_add, r);
+	case K_TCPFLAGS:
+		return parse_tcp_flags(ps, r, kw);
+	default:
+		break;
+	}
+	/* The rest take exactly one word. */
+	t = next(ps);
+	if (t.type != T_WORD) {
+		perr(ps, kw, "missing value after '%.*s'", (int)kw->len, kw->s);
+		return -1;
+	}
+	switch (k) {
+	case K_NAME:
+		ps->name_tok = t;
+		return name_ok(ps, &t, "rule", r->name);
+	case K_FAMILY:
+		if (tok_is(&t, "ip"))
+			return imply_family(ps, r, &t, 4, "family ip");
+		if (tok_is(&t, "ip6"))
+			return imply_family(ps, r, &t, 6, "family ip6");
+		perr(ps, &t, "unknown family '%.*s' (ip or ip6)", (int)t.len,
+		     t.s);
+		return -1;
+	case K_PROTO:
+		return parse_proto(ps, r, &t);
+	case K_IIF:
+	case K_OIF:
+		if (word_copy(&t, k == K_IIF ? r->iif : r->oif, IF_NAMESIZE)) {
+			perr(ps, &t,
+			     "interface name '%.*s' too long (at most %d characters)",
+			     (int)t.len, t.s, IF_NAMESIZE - 1);
+			return -1;
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void rule_free(struct ntfw_rule *r)
+{
+	if (r->src.owned)
+		free((void *)r->src.v);
+	if (r->dst.owned)
+		free((void *)r->dst.v);
+	free(r->sport.v);
+	free(r->dport.v);
+}
+
+static int check_rule_name(struct parser *ps, const struct ntfw_rule *r,
+			   const struct tok *at)
+{
+	const struct ntfw_conf *c = ps->conf;
+	unsigned int i;
+
+	for (i = 0; i < c->nrules; i++) {
+		if (!strcmp(c->rules[i].name, r->name)) {
+			perr(ps, at, "duplicate rule name '%s' (first at line %u)",
+			     r->name, c->rules[i].line);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_rule(struct parser *ps, const struct tok *verb)
+{
+	struct ntfw_conf *c = ps->conf;
+	struct ntfw_rule r, *rules;
+	struct tok t;
+	char buf[80];
+	unsigned int k;
+
+	memset(&r, 0, sizeof(r));
+	r.line = verb->line;
+	r.verdict = tok_is(verb, "drop") ? NTFW_DROP : NTFW_ACCEPT;
+	ps->nicmp = 0;
+	ps->fam_from[0] = '\0';
+	ps->name_tok = *verb;
+	for (;;) {
+		t = next(ps);
+		if (t.type == T_NL || t.type == T_EOF)
+			break;
+		if (t.type != T_WORD) {
+			perr(ps, &t, "unexpected %s", tok_str(&t, buf, sizeof(buf)));
+			goto fail;
+		}
+		for (k = 0; k < K__MAX; k++)
+			if (tok_is(&t, match_kws[k].word))
+				break;
+		if (k == K__MAX) {
+			perr(ps, &t, "unknown keyword '%.*s'", (int)t.len, t.s);
+			goto fail;
+		}
+		if (r.have & match_kws[k].bit) {
+			perr(ps, &t, "duplicate '%s' in rule", match_kws[k].word);
+			goto fail;
+		}
+		r.have |= match_kws[k].bit;
+		ps->kw[k] = t;
+		ps->cur = t; /* imply_family() quotes from here */
+		if (parse_match(ps, &r, &t, k))
+			goto fail;
+	}
+	if (finish_rule(ps, &r))
+		goto fail;
+	r.have &= ~NTFW_M_NAME;
+	if (!r.name[0])
+		snprintf(r.name, sizeof(r.name), "line-%u", r.line);
+	if (check_rule_name(ps, &r, &ps->name_tok))
+		goto fail;
+	rules = c->nrules % 16 ? c->rules :
+		realloc(c->rules, (c->nrules + 16) * sizeof(*rules));
+	if (!rules) {
+		perr(ps, verb, "out of memory");
+		goto fail;
+	}
+	c->rules = rules;
+	c->rules[c->nrules++] = r;
+	return 0;
+fail:
+	rule_free(&r);
+	return -1;
+}
+
+/* ---- statements ---- */
+
+static int once(struct parser *ps, const struct tok *kw, unsigned int *line)
+{
+	if (*line) {
+		perr(ps, kw, "duplicate '%.*s' statement (first at line %u)",
+		     (int)kw->len, kw->s, *line);
+		return -1;
+	}
+	*line = kw->line;
+	return 0;
+}
+
+static int parse_choice(struct parser *ps, const struct tok *kw,
+			const char *a, const char *b, int *which)
+{
+	char buf[80];
+	struct tok t = next(ps);
+
+	if (t.type != T_WORD) {
+		perr(ps, kw, "missing value after '%.*s'", (int)kw->len, kw->s);
+		return -1;
+	}
+	if (tok_is(&t, a) || tok_is(&t, b)) {
+		*which = tok_is(&t, b);
+		return 0;
+	}
+	perr(ps, &t, "expected '%s' or '%s' after '%.*s', got %s", a, b,
+	     (int)kw->len, kw->s, tok_str(&t, buf, sizeof(buf)));
+	return -1;
+}
+
+static int parse_queue(struct parser *ps, const struct tok *kw)
+{
+	unsigned long lo, hi;
+	struct tok t = next(ps);
+
+	if (t.type != T_WORD) {
+		perr(ps, kw, "missing value after 'queue'");
+		return -1;
+	}
+	if (parse_range(ps, &t, "queue", 65535, &lo, &hi))
+		return -1;
+	if (hi - lo + 1 > NTFW_MAX_QUEUES) {
+		perr(ps, &t, "too many queues in '%.*s' (at most %d)",
+		     (int)t.len, t.s, NTFW_MAX_QUEUES);
+		return -1;
+	}
+	ps->conf->queue_lo = (uint16_t)lo;
+	ps->conf->queue_hi = (uint16_t)hi;
+	return 0;
+}
+
+/* Returns 0 when the statement was parsed, -1 on error. */
+static int parse_stmt(struct parser *ps, const struct tok *t)
+{
+	char buf[80];
+	int v, rc;
+
+	if (t->type != T_WORD) {
+		perr(ps, t, "unexpected %s", tok_str(t, buf, sizeof(buf)));
+		return -1;
+	}
+	if (tok_is(t, "accept") || tok_is(t, "drop"))
+		return parse_rule(ps, t);
+	if (tok_is(t, "queue")) {
+		rc = once(ps, t, &ps->queue_line) ?: parse_queue(ps, t);
+	} else if (tok_is(t, "default")) {
+		rc = once(ps, t, &ps->default_line) ?:
+		     parse_choice(ps, t, "accept", "drop", &v);
+		if (!rc)
+			ps->conf->def = v ? NTFW_DROP : NTFW_ACCEPT;
+	} else if (tok_is(t, "fail-open")) {
+		rc = once(ps, t, &ps->failopen_line) ?:
+		     parse_choice(ps, t, "no", "yes", &v);
+		if (!rc)
+			ps->conf->fail_open = v;
+	} else if (tok_is(t, "set")) {
+		rc = parse_set(ps, t);
+	} else {
+		perr(ps, t, "unknown keyword '%.*s'", (int)t->len, t->s);
+		return -1;
+	}
+	if (rc)
+		return rc;
+	/* A statement ends at the end of its line. */
+	if (peek(ps)->type != T_NL && peek(ps)->type != T_EOF) {
+		struct tok u = next(ps);
+
+		perr(ps, &u, "unexpected %s", tok_str(&u, buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
+}
+
+/* First pass: where each set is defined, to tell "later" from "nowhere". */
+static void find_set_decls(struct parser *ps, const char *text, size_t len)
+{
+	struct parser scan = { .p = text, .end = text + len, .line = 1,
+			       .bol = text };
+	struct tok t, n;
+	int bol = 1;
+	void *v;
+
+	for (;;) {
+		t = lex(&scan);
+		if (t.type == T_EOF)
+			break;
+		if (bol && tok_is(&t, "set")) {
+			n = lex(&scan);
+			if (n.type == T_WORD && n.len < NTFW_NAME_MAX) {
+				v = realloc(ps->decls,
+					    (ps->ndecls + 1) * sizeof(*ps->decls));
+				if (!v)
+					return;
+				ps->decls = v;
+				word_copy(&n, ps->decls[ps->ndecls].name,
+					  NTFW_NAME_MAX);
+				ps->decls[ps->ndecls++].line = t.line;
+			}
+			t = n;
+		}
+		bol = t.type == T_NL;
+	}
+}
+
+int ntfw_conf_parse(const char *file, const char *text, size_t len,
+		    struct ntfw_conf **out, FILE *err)
+{
+	struct parser ps = {
+		.file = file, .p = text, .end = text + len, .line = 1,
+		.bol = text, .err = err,
+	};
+	struct tok t;
+	int rc;
+
+	ps.conf = calloc(1, sizeof(*ps.conf));
+	if (!ps.conf) {
+		fprintf(err, "%s: out of memory\n", file);
+		return 1;
+	}
+	find_set_decls(&ps, text, len);
+	for (;;) {
+		t = next(&ps);
+		if (t.type == T_EOF)
+			break;
+		if (t.type == T_NL)
+			continue;
+		rc = parse_stmt(&ps, &t);
+		if (rc < 0)
+			skip_stmt(&ps);
+	}
+	if (ps.nerr > NTFW_MAX_ERRORS)
+		fprintf(err, "%s: too many errors (%d), stopped reporting after %d\n",
+			file, ps.nerr, NTFW_MAX_ERRORS);
+	free(ps.decls);
+	if (ps.nerr) {
+		ntfw_conf_free(ps.conf);
+		return ps.nerr;
+	}
+	*out = ps.conf;
+	return 0;
+}
+
+int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (!f) {
+		fprintf(err, "%s: cannot open: %s\n", path, strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *t = realloc(text, cap + 65536);
+
+			if (!t || cap > (1u << 24)) {
+				free(t ? t : text);
+				fclose(f);
+				fprintf(err, "%s: file too large\n", path);
+				return 1;
+			}
+			text = t;
+			cap += 65536;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(err, "%s: read error: %s\n", path, strerror(errno));
+		fclose(f);
+		free(text);
+		return 1;
+	}
+	fclose(f);
+	rc = ntfw_conf_parse(path, text, len, out, err);
+	free(text);
+	return rc;
+}
+
+void ntfw_conf_free(struct ntfw_conf *c)
+{
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nrules; i++)
+		rule_free(&c->rules[i]);
+	for (i = 0; i < c->nsets; i++)
+		free(c->sets[i].v);
+	free(c->rules);
+	free(c->sets);
+	free(c);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_CONF_H
+#define NTFW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "policy.h"
+
+#define NTFW_MAX_QUEUES 64
+#define NTFW_MAX_ERRORS 20
+
+struct ntfw_set {
+	char name[NTFW_NAME_MAX];
+	unsigned int line;
+	struct ntfw_prefix *v;
+	unsigned int n;
+};
+
+struct ntfw_conf {
+	uint16_t queue_lo, queue_hi;
+	enum ntfw_verdict def;
+	bool fail_open;
+	struct ntfw_set *sets;
+	unsigned int nsets;
+	struct ntfw_rule *rules;
+	unsigned int nrules;
+};
+
+/*
+ * Parse @len bytes of @text, named @file in messages.  Errors are written to
+ * @err as "file:line:col: error: message", the source line and a caret line.
+ * Returns the number of errors; *@out is set only when there were none.
+ */
+int ntfw_conf_parse(const char *file, const char *text, size_t len,
+		    struct ntfw_conf **out, FILE *err);
+
+/* Read @path and parse it; an unreadable file is one error. */
+int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err);
+
+void ntfw_conf_free(struct ntfw_conf *conf);
+
+#endif

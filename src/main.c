@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ntfw: the daemon.  The main thread parses the config, binds one queue per
+ * worker, then only waits for signals; the workers answer packets.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "stats.h"
+#include "worker.h"
+
+#ifndef NTFW_VERSION
+#define NTFW_VERSION "unknown"
+#endif
+#ifndef NTFW_CONF
+#define NTFW_CONF "/etc/ntfw/ntfw.conf"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ntfw [-dnv] [-c file]\n"
+		   "       ntfw -h | -V\n");
+}
+
+static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
+		   unsigned int n)
+{
+	struct ntfw_stats *s[NTFW_MAX_QUEUES];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		s[i] = &w[i].stats;
+	ntfw_stats_report(conf, s, n);
+}
+
+static int run(const struct ntfw_conf *conf, int foreground)
+{
+	unsigned int nq = conf->queue_hi - conf->queue_lo + 1u, i, bound = 0;
+	struct ntfw_worker *w;
+	sigset_t set;
+	int stop_fd, sig, rc = 1;
+
+	/* Workers inherit this mask: signals are taken by sigwait below. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	w = calloc(nq, sizeof(*w));
+	stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (!w || stop_fd < 0)
+		fatal("startup");
+	for (i = 0; i < nq; i++, bound++) {
+		int err = ntfw_worker_init(&w[i], (uint16_t)(conf->queue_lo + i),
+					   conf, stop_fd);
+
+		if (err) {
+			errno = -err;
+			if (err == -EBUSY || err == -EEXIST)
+				log_warnx("queue %u is bound by another program",
+					  conf->queue_lo + i);
+			else
+				log_warn("cannot bind queue %u", conf->queue_lo + i);
+			goto out;
+		}
+	}
+	/* Fork before threads exist; the bound sockets come along. */
+	if (!foreground && daemon(0, 0) < 0)
+		fatal("daemon");
+	for (i = 0; i < nq; i++) {
+		int err = ntfw_worker_start(&w[i]);
+
+		if (err) {
+			errno = -err;
+			log_warn("cannot start the worker of queue %u",
+				 w[i].queue);
+			goto out;
+		}
+	}
+	if (nq == 1)
+		log_info("ready: queue %u, %u rules, default %s", conf->queue_lo,
+			 conf->nrules, ntfw_verdict_name(conf->def));
+	else
+		log_info("ready: queue %u-%u, %u rules, default %s",
+			 conf->queue_lo, conf->queue_hi, conf->nrules,
+			 ntfw_verdict_name(conf->def));
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGUSR1) {
+			report(conf, w, nq);
+		} else if (sig == SIGHUP) {
+			log_warnx("SIGHUP: reload is not supported, restart ntfw to apply a new config");
+		} else {
+			log_info("%s: stopping", strsignal(sig));
+			break;
+		}
+	}
+	rc = 0;
+out:
+	if (eventfd_write(stop_fd, 1) < 0)
+		log_warn("eventfd");
+	for (i = 0; i < nq; i++)
+		ntfw_worker_join(&w[i]);
+	if (rc == 0)
+		report(conf, w, nq);
+	for (i = 0; i < bound; i++)
+		ntfw_worker_free(&w[i]);
+	free(w);
+	close(stop_fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NTFW_CONF;
+	struct ntfw_conf *conf = NULL;
+	int ch, foreground = 0, check = 0, verbose = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("ntfw %s\n", NTFW_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (ntfw_conf_load(path, &conf, stderr))
+		return 1;
+	if (check) {
+		printf("configuration OK\n");
+		ntfw_conf_free(conf);
+		return 0;
+	}
+	log_init(foreground, verbose);
+	rc = run(conf, foreground);
+	ntfw_conf_free(conf);
+	return rc;
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * NFQUEUE over libmnl.  One socket per queue; every message and attribute
+ * from the kernel is validated (nfq_nlmsg_parse validates attribute types
+ * and sizes) before it is used.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "nfq.h"
+
+#define NFQ_RCVBUF (8u << 20) /* absorbs bursts while a verdict is late */
+
+static int nfq_send_verdict(struct ntfw_nfq *q, uint32_t id,
+			    unsigned int verdict)
+{
+	char buf[128];
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->queue);
+	nfq_nlmsg_verdict_put(nlh, id, (int)verdict);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+		q->send_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
+static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ntfw_nfq *q = data;
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+	const struct nfgenmsg *nfg;
+	struct ntfw_nfq_msg m = { 0 };
+	unsigned int verdict;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
+	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg) ||
+	    nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
+		/* Without a packet id there is nothing we can answer. */
+		q->bad_msgs++;
+		return MNL_CB_OK;
+	}
+	nfg = mnl_nlmsg_get_payload(nlh);
+	if (ntohs(nfg->res_id) != q->queue) {
+		q->bad_msgs++;
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	m.id = ntohl(ph->packet_id);
+	m.hw_proto = ntohs(ph->hw_protocol);
+	m.hook = ph->hook;
+	if (attr[NFQA_IFINDEX_INDEV])
+		m.iif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_IFINDEX_OUTDEV])
+		m.oif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	if (attr[NFQA_PAYLOAD]) {
+		m.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		m.caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	m.wirelen = m.caplen;
+	if (attr[NFQA_CAP_LEN])
+		m.wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	verdict = q->cb(&m, q->arg);
+	nfq_send_verdict(q, m.id, verdict);
+	return MNL_CB_OK;
+}
+
+/* Run the callbacks over one datagram; 0 = acked, 1 = more, -errno. */
+static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
+{
+	int rc = mnl_cb_run(q->buf, (size_t)n, seq, q->portid, nfq_msg_cb, q);
+
+	if (rc == MNL_CB_ERROR)
+		return -errno;
+	return rc == MNL_CB_STOP ? 0 : 1;
+}
+
+static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
+{
+	uint32_t flags = o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	uint32_t mask = NFQA_CFG_F_FAIL_OPEN;
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int rc;
+
+	/* Bind, copy mode and flags in one message: no packet can reach
+	 * us in between with a half-made configuration. */
+	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)o->copy_range);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = q->seq = (uint32_t)time(NULL);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, q->buf, q->bufsize);
+		if (n < 0)
+			return errno == ENOBUFS ? 1 : -errno;
+		rc = nfq_process(q, n, q->seq);
+		if (rc <= 0)
+			return rc;
+	}
+}
+
+int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
+		  const struct ntfw_nfq_opts *o, ntfw_nfq_cb cb, void *arg)
+{
+	int one = 1, rcvbuf = NFQ_RCVBUF, rc;
+
+	memset(q, 0, sizeof(*q));
+	q->queue = queue;
+	q->cb = cb;
+	q->arg = arg;
+	/* Largest packet plus netlink headers and metadata. */
+	q->bufsize = 0xffff + MNL_SOCKET_BUFFER_SIZE / 2;
+	q->buf = malloc(q->bufsize);
+	if (!q->buf)
+		return -ENOMEM;
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->nl) {
+		rc = -errno;
+		goto fail;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	/* Best effort: without CAP_NET_ADMIN we keep the default size. */
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
+	/* Overruns are counted by the kernel; an error would only stop us. */
+	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	rc = nfq_config(q, o);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	ntfw_nfq_close(q);
+	return rc;
+}
+
+int ntfw_nfq_fd(const struct ntfw_nfq *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+int ntfw_nfq_drain(struct ntfw_nfq *q)
+{
+	int fd = mnl_socket_get_fd(q->nl), handled = 0, rc;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, q->buf, q->bufsize, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return handled;
+			if (errno == ENOBUFS) {
+				q->enobufs++;
+				continue;
+			}
+			return -errno;
+		}
+		rc = nfq_process(q, n, 0);
+		if (rc < 0)
+			q->bad_msgs++;
+		handled++;
+	}
+}
+
+void ntfw_nfq_close(struct ntfw_nfq *q)
+{
+	/* Closing the socket unbinds the queue; with "bypass" in the
+	 * ruleset the kernel then accepts instead of queueing. */
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	q->nl = NULL;
+	free(q->buf);
+	q->buf = NULL;
+}

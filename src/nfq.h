@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_NFQ_H
+#define NTFW_NFQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mnl_socket;
+
+/* One queued packet, as the kernel described it. */
+struct ntfw_nfq_msg {
+	uint32_t id;
+	uint16_t hw_proto;	/* ETH_P_IP / ETH_P_IPV6, host order */
+	uint8_t hook;		/* NF_INET_* */
+	uint32_t iif, oif;	/* 0 when absent */
+	const uint8_t *data;	/* network header onwards */
+	uint32_t caplen;	/* bytes present */
+	uint32_t wirelen;	/* bytes the packet really has */
+};
+
+/* Returns the verdict (NF_ACCEPT / NF_DROP) for the packet. */
+typedef unsigned int (*ntfw_nfq_cb)(const struct ntfw_nfq_msg *m, void *arg);
+
+struct ntfw_nfq {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	uint16_t queue;
+	uint32_t seq;
+	char *buf;
+	size_t bufsize;
+	ntfw_nfq_cb cb;
+	void *arg;
+	uint64_t bad_msgs;	/* netlink messages we could not use */
+	uint64_t enobufs;	/* receive buffer overruns seen */
+	uint64_t send_errors;	/* verdicts the kernel refused */
+};
+
+struct ntfw_nfq_opts {
+	bool fail_open;
+	uint32_t copy_range;
+};
+
+/*
+ * Open a netlink socket and bind it to @queue; waits for the kernel's
+ * answer so that "queue in use" is reported here.  Packets that arrive
+ * meanwhile go to @cb.  Returns 0 or -errno.
+ */
+int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
+		  const struct ntfw_nfq_opts *o, ntfw_nfq_cb cb, void *arg);
+int ntfw_nfq_fd(const struct ntfw_nfq *q);
+
+/*
+ * Read every message waiting on the socket (without blocking) and answer
+ * each packet.  Returns the number of datagrams read or -errno.
+ */
+int ntfw_nfq_drain(struct ntfw_nfq *q);
+void ntfw_nfq_close(struct ntfw_nfq *q);
+
+#endif

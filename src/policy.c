@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Rule matching.  Rules are tested top to bottom; the first whose every
+ * match holds decides.  Cheap tests come first so that most rules are
+ * rejected after one or two comparisons.
+ */
+#include <string.h>
+#include <netinet/in.h>
+
+#include "conf.h"
+#include "ifcache.h"
+#include "parse.h"
+#include "policy.h"
+
+const char *ntfw_verdict_name(enum ntfw_verdict v)
+{
+	return v == NTFW_DROP ? "drop" : "accept";
+}
+
+bool ntfw_prefix_match(const struct ntfw_prefix *pf, uint8_t family,
+		       const uint8_t *addr)
+{
+	unsigned int bytes = pf->len / 8, bits = pf->len % 8;
+
+	if (pf->family != family)
+		return false;
+	if (memcmp(pf->addr, addr, bytes))
+		return false;
+	if (bits) {
+		uint8_t mask = (uint8_t)(0xff << (8 - bits));
+
+		if ((pf->addr[bytes] ^ addr[bytes]) & mask)
+			return false;
+	}
+	return true;
+}
+
+static bool addrs_match(const struct ntfw_addrs *a, const struct ntfw_pkt *p,
+			const uint8_t *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->n; i++)
+		if (ntfw_prefix_match(&a->v[i], p->family, addr))
+			return true;
+	return false;
+}
+
+static bool ports_match(const struct ntfw_ports *ps, uint16_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (port >= ps->v[i].lo && port <= ps->v[i].hi)
+			return true;
+	return false;
+}
+
+static bool bit_isset(const uint64_t *map, uint8_t b)
+{
+	return map[b / 64] & (1ull << (b % 64));
+}
+
+static bool icmp_match(const struct ntfw_rule *r, const struct ntfw_pkt *p)
+{
+	if (p->proto == IPPROTO_ICMP && p->family == 4)
+		return bit_isset(r->icmp4, p->icmp_type);
+	if (p->proto == IPPROTO_ICMPV6 && p->family == 6)
+		return bit_isset(r->icmp6, p->icmp_type);
+	return false;
+}
+
+bool ntfw_rule_match(const struct ntfw_rule *r, const struct ntfw_pkt *p,
+		     struct ntfw_ifcache *ifc)
+{
+	uint32_t have = r->have;
+
+	if (r->family && r->family != p->family)
+		return false;
+	if ((have & NTFW_M_PROTO) && r->proto != p->proto)
+		return false;
+	if ((have & NTFW_M_HOOK) && (p->hook > 7 || !(r->hooks & (1u << p->hook))))
+		return false;
+	if (have & NTFW_M_L4) {
+		if (!(p->flags & NTFW_PKT_L4))
+			return false;
+		/* Ports exist for TCP and UDP only (ICMP echo ids do not count). */
+		if ((have & (NTFW_M_SPORT | NTFW_M_DPORT)) &&
+		    p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+			return false;
+		if ((have & NTFW_M_DPORT) && !ports_match(&r->dport, p->dport))
+			return false;
+		if ((have & NTFW_M_SPORT) && !ports_match(&r->sport, p->sport))
+			return false;
+		if ((have & NTFW_M_ICMP) && !icmp_match(r, p))
+			return false;
+		if (have & NTFW_M_TCPFLAGS) {
+			if (p->proto != IPPROTO_TCP ||
+			    (p->tcp_flags & r->tcp_set) != r->tcp_set ||
+			    (p->tcp_flags & r->tcp_clear))
+				return false;
+		}
+	}
+	if ((have & NTFW_M_SRC) && !addrs_match(&r->src, p, p->src))
+		return false;
+	if ((have & NTFW_M_DST) && !addrs_match(&r->dst, p, p->dst))
+		return false;
+	if (have & (NTFW_M_IIF | NTFW_M_OIF)) {
+		if (!ifc)
+			return false;
+		if ((have & NTFW_M_IIF) && strcmp(r->iif, ntfw_ifname(ifc, p->iif)))
+			return false;
+		if ((have & NTFW_M_OIF) && strcmp(r->oif, ntfw_ifname(ifc, p->oif)))
+			return false;
+	}
+	return true;
+}
+
+const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
+					 const struct ntfw_pkt *p,
+					 struct ntfw_ifcache *ifc,
+					 unsigned int *idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		if (ntfw_rule_match(&conf->rules[i], p, ifc)) {
+			*idx = i;
+			return &conf->rules[i];
+		}
+	}
+	*idx = conf->nrules;
+	return NULL;
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Counters: per worker, summed when reported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "stats.h"
+
+int ntfw_stats_init(struct ntfw_stats *s, const struct ntfw_conf *conf)
+{
+	memset(s, 0, sizeof(*s));
+	s->rule_pkts = calloc(conf->nrules + 1, sizeof(uint64_t));
+	s->rule_bytes = calloc(conf->nrules + 1, sizeof(uint64_t));
+	if (!s->rule_pkts || !s->rule_bytes) {
+		ntfw_stats_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+void ntfw_stats_free(struct ntfw_stats *s)
+{
+	free(s->rule_pkts);
+	free(s->rule_bytes);
+	s->rule_pkts = s->rule_bytes = NULL;
+}
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static uint64_t sum(struct ntfw_stats *const *s, unsigned int n, size_t off)
+{
+	uint64_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t *p = (uint64_t *)((char *)s[i] + off);
+
+		t += LOAD(*p);
+	}
+	return t;
+}
+
+#define SUM(field) sum(s, n, offsetof(struct ntfw_stats, field))
+
+void ntfw_stats_report(const struct ntfw_conf *conf,
+		       struct ntfw_stats *const *s, unsigned int n)
+{
+	uint64_t pk, by;
+	unsigned int r, i;
+	char line[512];
+	int len = 0;
+
+	for (r = 0; r <= conf->nrules; r++) {
+		pk = by = 0;
+		for (i = 0; i < n; i++) {
+			pk += LOAD(s[i]->rule_pkts[r]);
+			by += LOAD(s[i]->rule_bytes[r]);
+		}
+		if (r < conf->nrules)
+			log_info("stats: rule %s %s packets=%llu bytes=%llu",
+				 conf->rules[r].name,
+				 ntfw_verdict_name(conf->rules[r].verdict),
+				 (unsigned long long)pk, (unsigned long long)by);
+		else
+			log_info("stats: default %s packets=%llu bytes=%llu",
+				 ntfw_verdict_name(conf->def),
+				 (unsigned long long)pk, (unsigned long long)by);
+	}
+	log_info("stats: total packets=%llu accepted=%llu dropped=%llu malformed=%llu",
+		 (unsigned long long)SUM(packets),
+		 (unsigned long long)SUM(accepted),
+		 (unsigned long long)SUM(dropped),
+		 (unsigned long long)SUM(malformed));
+	for (r = 1; r < NTFW_MALFORMED_MAX; r++)
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%llu",
+				ntfw_malformed_name(r),
+				(unsigned long long)SUM(malformed_by[r]));
+	log_info("stats: malformed%s", line);
+}

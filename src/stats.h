@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_STATS_H
+#define NTFW_STATS_H
+
+#include <stdint.h>
+
+#include "parse.h"
+
+struct ntfw_conf;
+
+/*
+ * Counters of one worker.  Only the worker writes them; the main thread
+ * reads them for reports, so every write is a relaxed atomic store.
+ */
+struct ntfw_stats {
+	uint64_t packets;
+	uint64_t accepted;
+	uint64_t dropped;
+	uint64_t malformed;
+	uint64_t malformed_by[NTFW_MALFORMED_MAX];
+	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
+	uint64_t *rule_bytes;
+};
+
+#define STAT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+#define STAT_INC(x) STAT_ADD(x, 1)
+
+int ntfw_stats_init(struct ntfw_stats *s, const struct ntfw_conf *conf);
+void ntfw_stats_free(struct ntfw_stats *s);
+
+/* Log the sum of @n workers' counters, one "stats:" line per item. */
+void ntfw_stats_report(const struct ntfw_conf *conf,
+		       struct ntfw_stats *const *s, unsigned int n);
+
+#endif

@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Run every test tier: cmocka unit tests, command-line tests, netns tests.
+# One line per test; the last line is "check: N passed, N failed".
+# A test exits 0 (pass), 77 (skip: its output says why) or anything else.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+LOGDIR=${LOGDIR:-$TOP/build/test-logs}
+mkdir -p "$LOGDIR"
+pass=0 fail=0 skipped=0
+failed=()
+
+run_one() {
+	local name=$1 log="$LOGDIR/$1.log" rc start
+	shift
+	start=$(date +%s)
+	timeout -k 5 300 "$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	case $rc in
+	0)
+		pass=$((pass + 1))
+		printf 'PASS  %-40s %3ss\n' "$name" $(($(date +%s) - start))
+		;;
+	77)
+		skipped=$((skipped + 1))
+		printf 'SKIP  %-40s %s\n' "$name" "$(grep -m1 '^SKIP' "$log" | sed 's/^SKIP:* *//')"
+		;;
+	*)
+		fail=$((fail + 1))
+		failed+=("$name")
+		printf 'FAIL  %-40s (exit %s, log %s)\n' "$name" "$rc" "$log"
+		sed 's/^/      | /' "$log" | tail -n 40
+		;;
+	esac
+}
+
+filter=${1:-}
+for t in build/test_*; do
+	[ -x "$t" ] && [[ $t != *.* ]] || continue
+	n=unit/$(basename "$t")
+	[[ -z $filter || $n == *$filter* ]] && run_one "$n" "$t"
+done
+for t in tests/cli/*.sh tests/netns/*.sh; do
+	[ -e "$t" ] || continue
+	n=${t#tests/}
+	n=${n%.sh}
+	[[ -z $filter || $n == *$filter* ]] && run_one "$n" bash "$t"
+done
+leftover=$(ip netns list 2>/dev/null | grep -c '^ntfwt-')
+if [ "$leftover" -gt 0 ]; then
+	fail=$((fail + 1))
+	echo "FAIL  leftover namespaces: $(ip netns list | grep '^ntfwt-' | tr '\n' ' ')"
+fi
+[ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
+if [ "$skipped" -gt 0 ]; then
+	echo "check: $pass passed, $fail failed, $skipped skipped"
+else
+	echo "check: $pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
