@@ -3,7 +3,7 @@
 # `sudo make demo` install their own Debian packages first.
 
 VERSION := $(shell cat VERSION)
-PREFIX ?= /usr/local
+PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ntfw

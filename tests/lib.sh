@@ -99,3 +99,87 @@ wait_for() {
 	done
 	return 1
 }
+
+# ntfw_start NS CONF: run the daemon in NS in the foreground (-d), logging
+# to $NTFW_LOG, and wait until it has bound its queues.
+ntfw_start() {
+	NTFW_LOG=$T_TMP/ntfw.log
+	: >"$NTFW_LOG"
+	bg "$NTFW_LOG" ip netns exec "$1" "$NTFW" -d -c "$2"
+	NTFW_PID=$BG_PID
+	wait_for 5 grep -q '^ntfw: ready:' "$NTFW_LOG" ||
+		fail "ntfw did not start: $(cat "$NTFW_LOG")"
+}
+
+# ntfw_stop: SIGTERM, wait for a clean exit (status 0).
+ntfw_stop() {
+	kill -TERM "$NTFW_PID" 2>/dev/null || fail "ntfw is not running"
+	wait "$NTFW_PID"
+	local rc=$?
+	[ "$rc" = 0 ] || fail "ntfw exited with status $rc: $(tail -5 "$NTFW_LOG")"
+}
+
+# ntfw_stats: ask the daemon for its counters (SIGUSR1) and wait for them.
+ntfw_stats() {
+	local n
+	n=$(grep -c '^ntfw: stats: malformed' "$NTFW_LOG")
+	kill -USR1 "$NTFW_PID" 2>/dev/null || fail "ntfw is not running"
+	wait_for 5 _stats_after "$n" || fail "ntfw printed no counters"
+}
+_stats_after() { [ "$(grep -c '^ntfw: stats: malformed' "$NTFW_LOG")" -gt "$1" ]; }
+
+# rule_pkts NAME: packets counted for rule NAME ("default" for the default)
+# in the last report.
+rule_pkts() {
+	local line
+	if [ "$1" = default ]; then
+		line=$(grep '^ntfw: stats: default ' "$NTFW_LOG" | tail -n 1)
+	else
+		line=$(grep "^ntfw: stats: rule $1 " "$NTFW_LOG" | tail -n 1)
+	fi
+	[ -n "$line" ] || fail "no counter for rule '$1'"
+	echo "$line" | sed -n 's/.* packets=\([0-9]*\) .*/\1/p'
+}
+
+# stat_total FIELD: FIELD (packets, accepted, dropped, malformed) of the
+# last "total" line; stat_malformed REASON likewise.
+stat_total() {
+	grep '^ntfw: stats: total ' "$NTFW_LOG" | tail -n 1 |
+		sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}
+stat_malformed() {
+	grep '^ntfw: stats: malformed ' "$NTFW_LOG" | tail -n 1 |
+		sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}
+
+# rules_install NS [ARGS]: the ntfw ruleset, through the user's own tool.
+rules_install() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$NTFW_RULES" "$@" install >"$T_TMP/rules.log" 2>&1 ||
+		fail "ntfw-rules install failed: $(cat "$T_TMP/rules.log")"
+}
+
+# http_serve NS ADDR PORT: a static HTTP server (python3) serving $T_TMP/www.
+http_serve() {
+	mkdir -p "$T_TMP/www"
+	[ -e "$T_TMP/www/index.html" ] || echo "hello from ntfw test" >"$T_TMP/www/index.html"
+	bg "$T_TMP/http-$3.log" ip netns exec "$1" python3 -m http.server \
+		--bind "$2" --directory "$T_TMP/www" "$3"
+	wait_for 5 _listening "$1" "$3" || fail "http server on port $3 did not start"
+}
+_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
+
+# http_get NS URL [CURL ARGS]: body in $HTTP_BODY, curl's status in $HTTP_RC.
+http_get() {
+	local ns=$1 url=$2
+	shift 2
+	HTTP_BODY=$(ip netns exec "$ns" curl -sS -g --max-time 3 "$@" "$url" 2>"$T_TMP/curl.err")
+	HTTP_RC=$?
+}
+
+# ping_count NS ADDR N: how many of N echo requests were answered.
+ping_count() {
+	ip netns exec "$1" ping -n -q -c "$3" -i 0.2 -W 1 "$2" 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) received.*/\1/p'
+}
