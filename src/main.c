@@ -67,8 +67,14 @@ static int run(const struct ntfw_conf *conf, int foreground)
 
 		if (err) {
 			errno = -err;
-			if (err == -EBUSY || err == -EEXIST)
+			/* nfnetlink_queue answers EPERM both to a caller
+			 * without CAP_NET_ADMIN and for a queue that another
+			 * socket owns; root has the capability. */
+			if (err == -EPERM && geteuid() == 0)
 				log_warnx("queue %u is bound by another program",
+					  conf->queue_lo + i);
+			else if (err == -EPERM)
+				log_warnx("cannot bind queue %u: permission denied (needs CAP_NET_ADMIN)",
 					  conf->queue_lo + i);
 			else
 				log_warn("cannot bind queue %u", conf->queue_lo + i);
