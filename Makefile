@@ -63,12 +63,30 @@ $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 
 tests: $(UNIT_TESTS:%=$(B)/%)
 
+# libFuzzer harnesses (clang): `make fuzz` builds them, and
+# `make fuzz-run FUZZ_SECONDS=600` runs each for that long.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	      -std=gnu11 -D_GNU_SOURCE -Isrc
+FUZZ_SECONDS ?= 60
+FUZZERS := fuzz_parse fuzz_conf
+
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE:%=src/%.c) $(wildcard src/*.h)
+	@mkdir -p $(B)/fuzz
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE:%=src/%.c)
+
+fuzz: $(FUZZERS:%=$(B)/fuzz/%)
+
+fuzz-run: fuzz
+	$(Q)for f in $(FUZZERS); do FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $$f || exit 1; done
+
 # Debian packages the build and the tests need; installed when missing.
 deps:
 	$(Q)tests/deps.sh
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests fuzz
 	$(Q)tests/run.sh
 
 demo: deps
@@ -98,7 +116,7 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests deps check demo install uninstall clean
+.PHONY: all tests fuzz fuzz-run deps check demo install uninstall clean
 .SECONDARY:
 
 -include $(wildcard $(B)/*.d)

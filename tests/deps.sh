@@ -4,7 +4,8 @@
 # is missing.  Quiet when everything is there.
 set -eu
 PKGS="build-essential pkg-config libmnl-dev libnetfilter-queue-dev
-libcmocka-dev nftables iptables iproute2 iputils-ping curl python3 procps"
+libcmocka-dev clang libclang-rt-14-dev nftables iptables iproute2
+iputils-ping curl python3 procps"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

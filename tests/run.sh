@@ -41,6 +41,11 @@ for t in build/test_*; do
 	n=unit/$(basename "$t")
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" "$t"
 done
+# Short fuzzing runs: long ones are `make fuzz-run`.
+for f in fuzz_parse fuzz_conf; do
+	n=fuzz/$f
+	[[ -z $filter || $n == *$filter* ]] && run_one "$n" tests/fuzz/run.sh "$f"
+done
 for t in tests/cli/*.sh tests/netns/*.sh; do
 	[ -e "$t" ] || continue
 	n=${t#tests/}
