@@ -8,6 +8,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ntfw
 SYSCONFDIR ?= /etc/ntfw
+UNITDIR ?= /lib/systemd/system
 DESTDIR ?=
 B := build
 
@@ -104,13 +105,16 @@ install: all
 	install -m 644 rules/*.nft rules/*.rules $(DESTDIR)$(DATADIR)/
 	install -m 644 man/ntfw.8 man/ntfw-rules.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/ntfw.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		conf/ntfw.service > $(DESTDIR)$(UNITDIR)/ntfw.service
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ntfw.conf ] || \
 		install -m 644 conf/ntfw.conf $(DESTDIR)$(SYSCONFDIR)/ntfw.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ntfw $(DESTDIR)$(SBINDIR)/ntfw-rules \
 		$(DESTDIR)$(MANDIR)/man8/ntfw.8 $(DESTDIR)$(MANDIR)/man8/ntfw-rules.8 \
-		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5
+		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5 $(DESTDIR)$(UNITDIR)/ntfw.service
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
