@@ -47,6 +47,7 @@ struct parser {
 	unsigned int line;
 	const char *bol;
 	int depth; /* brace nesting; newlines inside braces are blanks */
+	int in_list; /* inside the braces of the list being parsed */
 	struct tok la;
 	int have_la;
 	enum tok_type last; /* type of the last token consumed */
@@ -206,10 +207,14 @@ perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 /* After an error: drop the rest of the statement. */
 static void skip_stmt(struct parser *ps)
 {
+	/* Only the braces of a list hold the statement open: a stray '{'
+	 * must not join the lines after it to this one. */
+	ps->depth = ps->in_list;
 	/* The error may have been found on the newline itself. */
 	while (ps->last != T_NL && ps->last != T_EOF)
 		next(ps);
 	ps->depth = 0;
+	ps->in_list = 0;
 }
 
 /* ---- values ---- */
@@ -330,19 +335,34 @@ bad:
 typedef int (*value_cb)(struct parser *ps, const struct tok *t, void *arg);
 
 static int parse_list(struct parser *ps, const struct tok *kw, value_cb cb,
-		      void *arg)
+		      void *arg, int allow_empty)
 {
 	struct tok t = next(ps), prev = *kw, open = t;
 	char buf[80];
 	int braced = t.type == T_LBRACE;
 
 	if (braced) {
+		ps->in_list = 1;
 		prev = t;
 		t = next(ps);
-		if (t.type == T_RBRACE)
-			return 0; /* "{ }": an empty list */
+		if (t.type == T_RBRACE && allow_empty) {
+			ps->in_list = 0;
+			return 0; /* "set s { }": an empty set */
+		}
+		if (t.type == T_RBRACE) {
+			/* A match on nothing would silently never match. */
+			perr(ps, &open, "empty list after '%.*s'", (int)kw->len,
+			     kw->s);
+			return -1;
+		}
 	}
 	for (;;) {
+		if (braced && t.type == T_EOF) {
+			/* Not "missing value" on a line past the last one. */
+			perr(ps, &open, "unterminated '{' (opened at line %u)",
+			     open.line);
+			return -1;
+		}
 		if (t.type != T_WORD) {
 			if (prev.type == T_COMMA || prev.type == T_LBRACE)
 				perr(ps, &t, "missing value after '%c'",
@@ -371,6 +391,7 @@ static int parse_list(struct parser *ps, const struct tok *kw, value_cb cb,
 			     tok_str(&t, buf, sizeof(buf)));
 			return -1;
 		}
+		ps->in_list = 0;
 	}
 	return 0;
 }
@@ -464,7 +485,7 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 		     tok_str(&u, buf, sizeof(buf)));
 		return -1;
 	}
-	if (parse_list(ps, &t, prefix_add, &pv)) {
+	if (parse_list(ps, &t, prefix_add, &pv, 1)) {
 		free(pv.v);
 		return -1;
 	}
@@ -609,7 +630,8 @@ static int addr_add(struct parser *ps, const struct tok *t, void *arg)
 
 		nt.s++;
 		nt.len--;
-		if (a->nitems > 1 || peek(ps)->type == T_COMMA) {
+		nt.col++;
+		if (a->nitems > 1 || ps->in_list || peek(ps)->type == T_COMMA) {
 			perr(ps, t, "a set cannot be part of a list");
 			return -1;
 		}
@@ -642,7 +664,7 @@ static int parse_addrs(struct parser *ps, struct ntfw_rule *r,
 	const struct ntfw_prefix *v;
 	unsigned int i, n, fams = 0;
 
-	if (parse_list(ps, kw, addr_add, &a)) {
+	if (parse_list(ps, kw, addr_add, &a, 0)) {
 		free(a.pv.v);
 		return -1;
 	}
@@ -854,6 +876,11 @@ static int finish_rule(struct parser *ps, struct ntfw_rule *r)
 			     (int)ps->proto_tok.len, ps->proto_tok.s);
 			return -1;
 		}
+		if (r->have & NTFW_M_ICMP) {
+			perr(ps, &ps->kw[K_ICMP],
+			     "icmp-type needs proto icmp or icmpv6, not 'tcp' (from 'tcp-flags')");
+			return -1;
+		}
 		r->have |= NTFW_M_PROTO;
 		r->proto = IPPROTO_TCP;
 	}
@@ -900,13 +927,13 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 	case K_DST:
 		return parse_addrs(ps, r, kw, &r->dst);
 	case K_SPORT:
-		return parse_list(ps, kw, port_add, &r->sport);
+		return parse_list(ps, kw, port_add, &r->sport, 0);
 	case K_DPORT:
-		return parse_list(ps, kw, port_add, &r->dport);
+		return parse_list(ps, kw, port_add, &r->dport, 0);
 	case K_ICMP:
-		return parse_list(ps, kw, icmp_add, NULL);
+		return parse_list(ps, kw, icmp_add, NULL, 0);
 	case K_HOOK:
-		return parse_list(ps, kw, hook_add, r);
+		return parse_list(ps, kw, hook_add, r, 0);
 	case K_TCPFLAGS:
 		return parse_tcp_flags(ps, r, kw);
 	default:

@@ -67,9 +67,13 @@ static enum ntfw_malformed parse_l4(const uint8_t *data, size_t off,
 		hlen = 8;
 		if (avail < hlen)
 			return NTFW_BAD_L4_HDR;
-		/* A fragment's UDP length covers the whole datagram. */
+		/*
+		 * A fragment's UDP length covers the whole datagram; otherwise
+		 * it must fit the IP packet, of which only @avail bytes may
+		 * have been captured.
+		 */
 		if (!(p->flags & NTFW_PKT_FRAG) &&
-		    (rd16(h + 4) < 8 || rd16(h + 4) > avail))
+		    (rd16(h + 4) < 8 || rd16(h + 4) > p->ip_len - off))
 			return NTFW_BAD_L4_HDR;
 		p->sport = rd16(h);
 		p->dport = rd16(h + 2);

@@ -14,6 +14,7 @@ failed=()
 run_one() {
 	local name=$1 log="$LOGDIR/$1.log" rc start
 	shift
+	mkdir -p "${log%/*}" # names are tier/test
 	start=$(date +%s)
 	timeout -k 5 300 "$@" >"$log" 2>&1 </dev/null
 	rc=$?
