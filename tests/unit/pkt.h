@@ -219,4 +219,18 @@ static inline void ip4_frag(uint8_t *b, uint16_t offset, int more)
 	wr16(b + 6, (uint16_t)((more ? 0x2000 : 0) | (offset & 0x1fff)));
 }
 
+/* The rules of conf/ntfw.conf, without its comments. */
+#define EXAMPLE_CONF \
+	"queue 0\n"\
+	"default accept\n"\
+	"fail-open no\n"\
+	"set trusted { 10.213.1.0/24, fd00:213:1::/64 }\n"\
+	"\n"\
+	"drop   name no-ping  proto icmp icmp-type echo-request\n"\
+	"drop   name telnet   proto tcp dport 23\n"\
+	"accept name web      proto tcp dport 80,443,8000-8099\n"\
+	"drop   name blocked  src 10.213.7.0/24\n"\
+	"drop   name v6-9000  proto tcp dst fd00:213::/48 dport 9000\n"\
+	"accept name lan      src @trusted\n"
+
 #endif

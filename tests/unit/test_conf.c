@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "parse.h"
 #include "policy.h"
+#include "pkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -150,18 +151,7 @@ static const char *bitmap_str(const uint64_t *map, char *buf, size_t size)
 
 /* ---- the example config ---- */
 
-static const char example_conf[] =
-	"queue 0\n"
-	"default accept\n"
-	"fail-open no\n"
-	"set trusted { 10.213.1.0/24, fd00:213:1::/64 }\n"
-	"\n"
-	"drop   name no-ping  proto icmp icmp-type echo-request\n"
-	"drop   name telnet   proto tcp dport 23\n"
-	"accept name web      proto tcp dport 80,443,8000-8099\n"
-	"drop   name blocked  src 10.213.7.0/24\n"
-	"drop   name v6-9000  proto tcp dst fd00:213::/48 dport 9000\n"
-	"accept name lan      src @trusted\n";
+static const char example_conf[] = EXAMPLE_CONF;
 
 static void example_globals_and_set(void **state)
 {

@@ -653,18 +653,7 @@ static void families(void **state)
 
 static void example_config(void **state)
 {
-	static const char text[] =
-		"queue 0\n"
-		"default accept\n"
-		"fail-open no\n"
-		"set trusted { 10.213.1.0/24, fd00:213:1::/64 }\n"
-		"\n"
-		"drop   name no-ping  proto icmp icmp-type echo-request\n"
-		"drop   name telnet   proto tcp dport 23\n"
-		"accept name web      proto tcp dport 80,443,8000-8099\n"
-		"drop   name blocked  src 10.213.7.0/24\n"
-		"drop   name v6-9000  proto tcp dst fd00:213::/48 dport 9000\n"
-		"accept name lan      src @trusted\n";
+	static const char text[] = EXAMPLE_CONF;
 	struct ntfw_conf *c = conf(text);
 	struct ntfw_pkt p;
 
