@@ -19,7 +19,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	  -D_GNU_SOURCE -DNTFW_VERSION='"$(VERSION)"' \
 	  -DNTFW_CONF='"$(SYSCONFDIR)/ntfw.conf"' -MMD -MP
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
-	  echo -lmnl -lnetfilter_queue) -lpthread
+	  echo -lmnl -lnetfilter_queue) -lpcap -lpthread
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -28,9 +28,9 @@ else
 Q := @
 endif
 
-CORE := conf parse policy ifcache log
-DAEMON := $(CORE) nfq stats worker main
-UNIT_TESTS := test_conf test_parse test_policy
+CORE := conf parse policy ifcache log features flow limiter engine stats record
+DAEMON := $(CORE) nfq worker offline main
+UNIT_TESTS := test_conf test_parse test_policy test_flow
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)
@@ -56,7 +56,7 @@ $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
 
 $(B)/test_%.o: tests/unit/test_%.c | $(B)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS) -iquote src -c -o $@ $<
 
 $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
@@ -68,7 +68,7 @@ tests: $(UNIT_TESTS:%=$(B)/%)
 # `make fuzz-run FUZZ_SECONDS=600` runs each for that long.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	      -std=gnu11 -D_GNU_SOURCE -Isrc
+	      -std=gnu11 -D_GNU_SOURCE -iquote src
 FUZZ_SECONDS ?= 60
 FUZZERS := fuzz_parse fuzz_conf
 
@@ -89,6 +89,11 @@ deps:
 check: deps
 	$(Q)$(MAKE) --no-print-directory all tests fuzz
 	$(Q)tests/run.sh
+
+# Benchmarks: not part of check (timed results need a quiet machine).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -120,7 +125,7 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzz fuzz-run deps check demo install uninstall clean
+.PHONY: all tests fuzz fuzz-run deps check bench demo install uninstall clean
 .SECONDARY:
 
 -include $(wildcard $(B)/*.d)

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "conf.h"
+#include "features.h"
 #include "parse.h"
 
 enum tok_type { T_WORD, T_COMMA, T_LBRACE, T_RBRACE, T_NL, T_EOF };
@@ -55,6 +56,7 @@ struct parser {
 	int nerr;
 	struct ntfw_conf *conf;
 	unsigned int queue_line, default_line, failopen_line;
+	unsigned int timeout_line, flows_line, eventlog_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	/* State of the rule being parsed. */
@@ -509,7 +511,7 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 
 enum match_kw {
 	K_NAME, K_FAMILY, K_PROTO, K_SRC, K_DST, K_SPORT, K_DPORT, K_IIF,
-	K_OIF, K_ICMP, K_TCPFLAGS, K_HOOK, K__MAX
+	K_OIF, K_ICMP, K_TCPFLAGS, K_HOOK, K_FLOW, K_RATE, K_FPS, K__MAX
 };
 
 static const struct {
@@ -528,6 +530,9 @@ static const struct {
 	[K_ICMP] = { "icmp-type", NTFW_M_ICMP },
 	[K_TCPFLAGS] = { "tcp-flags", NTFW_M_TCPFLAGS },
 	[K_HOOK] = { "hook", NTFW_M_HOOK },
+	[K_FLOW] = { "flow", NTFW_M_FLOW },
+	[K_RATE] = { "rate", NTFW_M_RATE },
+	[K_FPS] = { "flows-per-src", NTFW_M_FPS },
 };
 
 static const struct {
@@ -916,6 +921,147 @@ static int finish_rule(struct parser *ps, struct ntfw_rule *r)
 	return 0;
 }
 
+
+/* A word that must follow: "missing value after 'kw'" when it does not. */
+static int need_word(struct parser *ps, const struct tok *after,
+		     struct tok *t)
+{
+	*t = next(ps);
+	if (t->type == T_WORD)
+		return 0;
+	perr(ps, after, "missing value after '%.*s'", (int)after->len,
+	     after->s);
+	return -1;
+}
+
+static const char *const cmp_names[] = {
+	[NTFW_GT] = ">", [NTFW_GE] = ">=", [NTFW_LT] = "<",
+	[NTFW_LE] = "<=", [NTFW_EQ] = "==", [NTFW_NE] = "!=",
+};
+
+/* flow <feature> <op> <integer> */
+static int parse_flow_cond(struct parser *ps, struct ntfw_rule *r,
+			   const struct tok *kw)
+{
+	struct tok name, op, val;
+	unsigned long num;
+	unsigned int i;
+	int f;
+
+	if (r->nflowc == NTFW_RULE_MAX_FLOW) {
+		perr(ps, kw, "too many 'flow' conditions in one rule (at most %d)",
+		     NTFW_RULE_MAX_FLOW);
+		return -1;
+	}
+	if (need_word(ps, kw, &name))
+		return -1;
+	f = ntfw_feature_lookup(name.s, name.len);
+	if (f < 0) {
+		perr(ps, &name, "unknown flow feature '%.*s'", (int)name.len,
+		     name.s);
+		return -1;
+	}
+	if (need_word(ps, &name, &op))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(cmp_names); i++)
+		if (tok_is(&op, cmp_names[i]))
+			break;
+	if (i == ARRAY_SIZE(cmp_names)) {
+		perr(ps, &op, "expected a comparison (>, >=, <, <=, ==, !=), got '%.*s'",
+		     (int)op.len, op.s);
+		return -1;
+	}
+	if (need_word(ps, &op, &val))
+		return -1;
+	if (parse_num(val.s, val.len, ~0ul / 10 - 1, &num)) {
+		perr(ps, &val, "bad number '%.*s'", (int)val.len, val.s);
+		return -1;
+	}
+	r->flowc[r->nflowc].feature = (uint8_t)f;
+	r->flowc[r->nflowc].op = (uint8_t)i;
+	r->flowc[r->nflowc].value = num;
+	r->nflowc++;
+	return 0;
+}
+
+/*
+ * rate over N/unit [burst B] [per src|dst]
+ * flows-per-src over N/unit [burst B]
+ * As nftables' "limit rate over": the match holds for what exceeds the
+ * rate; the burst (default N) is how many may come at once.
+ */
+static int parse_rate(struct parser *ps, const struct tok *kw,
+		      struct ntfw_rate *rt, int allow_per)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{ "second", 1000000000ull },
+		{ "minute", 60000000000ull },
+		{ "hour", 3600000000000ull },
+	};
+	struct tok over, t, b;
+	const char *slash;
+	unsigned long n, burst;
+	unsigned int i;
+	char buf[80];
+
+	if (need_word(ps, kw, &over))
+		return -1;
+	if (!tok_is(&over, "over")) {
+		perr(ps, &over, "expected 'over' after '%.*s', got %s",
+		     (int)kw->len, kw->s, tok_str(&over, buf, sizeof(buf)));
+		return -1;
+	}
+	if (need_word(ps, &over, &t))
+		return -1;
+	slash = memchr(t.s, '/', t.len);
+	if (!slash || parse_num(t.s, (size_t)(slash - t.s), 1000000000ul, &n) ||
+	    n == 0) {
+		perr(ps, &t, "bad rate '%.*s' (N/second, N/minute or N/hour, N from 1 to 1000000000)",
+		     (int)t.len, t.s);
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (strlen(units[i].name) == t.len - (size_t)(slash + 1 - t.s) &&
+		    !memcmp(slash + 1, units[i].name, strlen(units[i].name)))
+			break;
+	if (i == ARRAY_SIZE(units)) {
+		perr(ps, &t, "bad rate '%.*s' (N/second, N/minute or N/hour, N from 1 to 1000000000)",
+		     (int)t.len, t.s);
+		return -1;
+	}
+	rt->interval_ns = units[i].ns / n;
+	if (!rt->interval_ns)
+		rt->interval_ns = 1;
+	rt->burst = (uint32_t)n;
+	if (tok_is(peek(ps), "burst")) {
+		b = next(ps);
+		if (need_word(ps, &b, &t))
+			return -1;
+		if (parse_num(t.s, t.len, 1000000000ul, &burst) || burst == 0) {
+			perr(ps, &t, "bad burst '%.*s' (1-1000000000)", (int)t.len,
+			     t.s);
+			return -1;
+		}
+		rt->burst = (uint32_t)burst;
+	}
+	if (allow_per && tok_is(peek(ps), "per")) {
+		b = next(ps);
+		if (need_word(ps, &b, &t))
+			return -1;
+		if (!tok_is(&t, "src") && !tok_is(&t, "dst")) {
+			perr(ps, &t, "expected 'src' or 'dst' after 'per', got %s",
+			     tok_str(&t, buf, sizeof(buf)));
+			return -1;
+		}
+		rt->per_dst = tok_is(&t, "dst");
+		rt->per_addr = 1;
+	}
+	return 0;
+}
+
 static int parse_match(struct parser *ps, struct ntfw_rule *r,
 		       const struct tok *kw, enum match_kw k)
 {
@@ -936,6 +1082,12 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 		return parse_list(ps, kw, hook_add, r, 0);
 	case K_TCPFLAGS:
 		return parse_tcp_flags(ps, r, kw);
+	case K_FLOW:
+		return parse_flow_cond(ps, r, kw);
+	case K_RATE:
+		return parse_rate(ps, kw, &r->rate, 1);
+	case K_FPS:
+		return parse_rate(ps, kw, &r->fps, 0);
 	default:
 		break;
 	}
@@ -1028,7 +1180,7 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 			perr(ps, &t, "unknown keyword '%.*s'", (int)t.len, t.s);
 			goto fail;
 		}
-		if (r.have & match_kws[k].bit) {
+		if ((r.have & match_kws[k].bit) && k != K_FLOW) {
 			perr(ps, &t, "duplicate '%s' in rule", match_kws[k].word);
 			goto fail;
 		}
@@ -1112,6 +1264,92 @@ static int parse_queue(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+
+/* timeout tcp N udp N icmp N closed N: any of them, each once. */
+static int parse_timeout(struct parser *ps, const struct tok *kw)
+{
+	static const char *const names[NTFW_TC_MAX] = {
+		[NTFW_TC_TCP] = "tcp", [NTFW_TC_UDP] = "udp",
+		[NTFW_TC_OTHER] = "icmp", [NTFW_TC_CLOSED] = "closed",
+	};
+	unsigned int seen = 0, c;
+	unsigned long sec;
+	struct tok t, v;
+
+	while (peek(ps)->type == T_WORD || !seen) {
+		if (need_word(ps, seen ? &t : kw, &t))
+			return -1;
+		for (c = 0; c < NTFW_TC_MAX; c++)
+			if (tok_is(&t, names[c]))
+				break;
+		if (c == NTFW_TC_MAX) {
+			perr(ps, &t, "unknown timeout '%.*s' (tcp, udp, icmp or closed)",
+			     (int)t.len, t.s);
+			return -1;
+		}
+		if (seen & (1u << c)) {
+			perr(ps, &t, "timeout '%s' given twice", names[c]);
+			return -1;
+		}
+		seen |= 1u << c;
+		if (need_word(ps, &t, &v))
+			return -1;
+		if (parse_num(v.s, v.len, 86400 * 365, &sec) || sec == 0) {
+			perr(ps, &v, "bad timeout '%.*s' (1-31536000 seconds)",
+			     (int)v.len, v.s);
+			return -1;
+		}
+		ps->conf->timeout[c] = (uint32_t)sec;
+	}
+	return 0;
+}
+
+/* flows max N */
+static int parse_flows(struct parser *ps, const struct tok *kw)
+{
+	unsigned long n;
+	struct tok t, v;
+	char buf[80];
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (!tok_is(&t, "max")) {
+		perr(ps, &t, "expected 'max' after 'flows', got %s",
+		     tok_str(&t, buf, sizeof(buf)));
+		return -1;
+	}
+	if (need_word(ps, &t, &v))
+		return -1;
+	if (parse_num(v.s, v.len, 1u << 26, &n) || n < 64) {
+		perr(ps, &v, "bad flow table size '%.*s' (64-67108864)",
+		     (int)v.len, v.s);
+		return -1;
+	}
+	ps->conf->flows_max = (uint32_t)n;
+	return 0;
+}
+
+/* event-log PATH */
+static int parse_event_log(struct parser *ps, const struct tok *kw)
+{
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (t.s[0] != '/') {
+		perr(ps, &t, "event-log needs an absolute path, got '%.*s'",
+		     (int)t.len, t.s);
+		return -1;
+	}
+	free(ps->conf->event_log);
+	ps->conf->event_log = strndup(t.s, t.len);
+	if (!ps->conf->event_log) {
+		perr(ps, &t, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0 when the statement was parsed, -1 on error. */
 static int parse_stmt(struct parser *ps, const struct tok *t)
 {
@@ -1138,6 +1376,12 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 			ps->conf->fail_open = v;
 	} else if (tok_is(t, "set")) {
 		rc = parse_set(ps, t);
+	} else if (tok_is(t, "timeout")) {
+		rc = once(ps, t, &ps->timeout_line) ?: parse_timeout(ps, t);
+	} else if (tok_is(t, "flows")) {
+		rc = once(ps, t, &ps->flows_line) ?: parse_flows(ps, t);
+	} else if (tok_is(t, "event-log")) {
+		rc = once(ps, t, &ps->eventlog_line) ?: parse_event_log(ps, t);
 	} else {
 		perr(ps, t, "unknown keyword '%.*s'", (int)t->len, t->s);
 		return -1;
@@ -1200,6 +1444,11 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 		fprintf(err, "%s: out of memory\n", file);
 		return 1;
 	}
+	ps.conf->timeout[NTFW_TC_TCP] = 7200;
+	ps.conf->timeout[NTFW_TC_UDP] = 60;
+	ps.conf->timeout[NTFW_TC_OTHER] = 30;
+	ps.conf->timeout[NTFW_TC_CLOSED] = 10;
+	ps.conf->flows_max = NTFW_FLOWS_MAX_DEFAULT;
 	find_set_decls(&ps, text, len);
 	for (;;) {
 		t = next(&ps);
@@ -1278,5 +1527,6 @@ void ntfw_conf_free(struct ntfw_conf *c)
 		free(c->sets[i].v);
 	free(c->rules);
 	free(c->sets);
+	free(c->event_log);
 	free(c);
 }

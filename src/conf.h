@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "flow.h"
 #include "policy.h"
 
 #define NTFW_MAX_QUEUES 64
 #define NTFW_MAX_ERRORS 20
+#define NTFW_FLOWS_MAX_DEFAULT 65536u	/* about 32 MB at most */
 
 struct ntfw_set {
 	char name[NTFW_NAME_MAX];
@@ -23,6 +25,9 @@ struct ntfw_conf {
 	uint16_t queue_lo, queue_hi;
 	enum ntfw_verdict def;
 	bool fail_open;
+	uint32_t timeout[NTFW_TC_MAX];	/* idle seconds per flow class */
+	uint32_t flows_max;		/* flow table bound, all workers */
+	char *event_log;		/* flow records (JSON lines), or NULL */
 	struct ntfw_set *sets;
 	unsigned int nsets;
 	struct ntfw_rule *rules;

@@ -4,6 +4,7 @@
  * worker, then only waits for signals; the workers answer packets.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "offline.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -27,6 +29,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ntfw [-dnv] [-c file]\n"
+		   "       ntfw -r capture [-c file] [--format json|csv]\n"
 		   "       ntfw -h | -V\n");
 }
 
@@ -37,16 +40,17 @@ static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		s[i] = &w[i].stats;
+		s[i] = &w[i].engine.stats;
 	ntfw_stats_report(conf, s, n);
 }
 
 static int run(const struct ntfw_conf *conf, int foreground)
 {
 	unsigned int nq = conf->queue_hi - conf->queue_lo + 1u, i, bound = 0;
+	uint32_t shard = conf->flows_max / nq;
 	struct ntfw_worker *w;
 	sigset_t set;
-	int stop_fd, sig, rc = 1;
+	int stop_fd, log_fd = -1, sig, rc = 1;
 
 	/* Workers inherit this mask: signals are taken by sigwait below. */
 	sigemptyset(&set);
@@ -61,9 +65,18 @@ static int run(const struct ntfw_conf *conf, int foreground)
 	stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (!w || stop_fd < 0)
 		fatal("startup");
+	if (conf->event_log) {
+		log_fd = open(conf->event_log,
+			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (log_fd < 0)
+			fatal("event-log %s", conf->event_log);
+	}
+	/* Each worker owns a shard of the flow table, no lock shared. */
+	if (shard < 64)
+		shard = 64;
 	for (i = 0; i < nq; i++, bound++) {
 		int err = ntfw_worker_init(&w[i], (uint16_t)(conf->queue_lo + i),
-					   conf, stop_fd);
+					   conf, shard, stop_fd, log_fd);
 
 		if (err) {
 			errno = -err;
@@ -125,19 +138,43 @@ out:
 		ntfw_worker_free(&w[i]);
 	free(w);
 	close(stop_fd);
+	if (log_fd >= 0)
+		close(log_fd);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = NTFW_CONF;
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NTFW_CONF, *capture = NULL;
+	enum ntfw_record_fmt fmt = NTFW_FMT_JSON;
 	struct ntfw_conf *conf = NULL;
-	int ch, foreground = 0, check = 0, verbose = 0, rc;
+	int ch, foreground = 0, check = 0, verbose = 0, rc, have_conf = 0;
+	int fmt_given = 0;
 
-	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhnr:vV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			have_conf = 1;
+			break;
+		case 'r':
+			capture = optarg;
+			break;
+		case 'F':
+			fmt_given = 1;
+			if (!strcmp(optarg, "json")) {
+				fmt = NTFW_FMT_JSON;
+			} else if (!strcmp(optarg, "csv")) {
+				fmt = NTFW_FMT_CSV;
+			} else {
+				fprintf(stderr, "ntfw: --format: expected json or csv, got '%s'\n",
+					optarg);
+				return 1;
+			}
 			break;
 		case 'd':
 			foreground = 1;
@@ -163,8 +200,23 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (ntfw_conf_load(path, &conf, stderr))
+	if (fmt_given && !capture) {
+		fprintf(stderr, "ntfw: --format applies to -r only\n");
 		return 1;
+	}
+	if (capture && !have_conf) {
+		/* Offline without a config: every packet meets the default
+		 * (accept), the flows and their features are the point. */
+		if (ntfw_conf_parse("(none)", "", 0, &conf, stderr))
+			return 1;
+	} else if (ntfw_conf_load(path, &conf, stderr)) {
+		return 1;
+	}
+	if (capture && !check) {
+		rc = ntfw_offline_run(capture, conf, fmt);
+		ntfw_conf_free(conf);
+		return rc;
+	}
 	if (check) {
 		printf("configuration OK\n");
 		ntfw_conf_free(conf);

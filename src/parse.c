@@ -37,6 +37,28 @@ static inline uint32_t rd32(const uint8_t *b)
 	       (uint32_t)b[2] << 8 | b[3];
 }
 
+/* The window scale option (RFC 7323) of a SYN, or -1; options are walked
+ * within @len bytes only, and a malformed list just ends the walk. */
+static int8_t tcp_wscale(const uint8_t *o, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (o[i] == 0) /* end of options */
+			break;
+		if (o[i] == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+			break;
+		if (o[i] == 3 && o[i + 1] == 3)
+			return (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		i += o[i + 1];
+	}
+	return -1;
+}
+
 /*
  * Transport header at @off; @end is the end of the IP packet within the
  * captured bytes.  Only a first fragment or a whole packet gets here.
@@ -62,6 +84,8 @@ static enum ntfw_malformed parse_l4(const uint8_t *data, size_t off,
 		p->tcp_ack = rd32(h + 8);
 		p->tcp_flags = h[13];
 		p->tcp_win = rd16(h + 14);
+		if (p->tcp_flags & NTFW_TCP_SYN)
+			p->tcp_wscale = tcp_wscale(h + 20, hlen - 20);
 		break;
 	case IPPROTO_UDP:
 		hlen = 8;
@@ -207,6 +231,7 @@ enum ntfw_malformed ntfw_parse(const uint8_t *data, size_t caplen,
 
 	/* Metadata is filled in by the caller before parsing. */
 	memset(p, 0, sizeof(*p));
+	p->tcp_wscale = -1;
 	p->iif = iif;
 	p->oif = oif;
 	p->hook = hook;

@@ -46,6 +46,7 @@ struct ntfw_pkt {
 	uint16_t sport;
 	uint16_t dport;		/* ICMP echo: the identifier in both */
 	uint16_t tcp_win;
+	int8_t tcp_wscale;	/* window scale option of a SYN, -1 if none */
 	uint16_t l4_off;	/* offset of the transport header */
 	uint16_t payload_off;	/* offset of the transport payload */
 	uint32_t ip_len;	/* IP total length (IPv6: 40 + payload length) */

@@ -8,7 +8,9 @@
 #include <netinet/in.h>
 
 #include "conf.h"
+#include "flow.h"
 #include "ifcache.h"
+#include "limiter.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -70,9 +72,69 @@ static bool icmp_match(const struct ntfw_rule *r, const struct ntfw_pkt *p)
 	return false;
 }
 
-bool ntfw_rule_match(const struct ntfw_rule *r, const struct ntfw_pkt *p,
-		     struct ntfw_ifcache *ifc)
+static bool cmp(uint64_t a, uint8_t op, uint64_t b)
 {
+	switch (op) {
+	case NTFW_GT:
+		return a > b;
+	case NTFW_GE:
+		return a >= b;
+	case NTFW_LT:
+		return a < b;
+	case NTFW_LE:
+		return a <= b;
+	case NTFW_EQ:
+		return a == b;
+	default:
+		return a != b;
+	}
+}
+
+/* The stateful part of a rule, tested once everything else matched:
+ * flow features, then rates (which count only packets that got here). */
+static bool state_match(const struct ntfw_rule *r, unsigned int idx,
+			const struct ntfw_pkt *p, struct ntfw_eval_ctx *ctx)
+{
+	struct ntfw_flow *f = ctx ? ctx->flow : NULL;
+	unsigned int i;
+
+	if (r->nflowc) {
+		if (!f)
+			return false;
+		for (i = 0; i < r->nflowc; i++)
+			if (!cmp(ntfw_feature_value(&f->feat, r->flowc[i].feature),
+				 r->flowc[i].op, r->flowc[i].value))
+				return false;
+	}
+	if (r->have & NTFW_M_FPS) {
+		if (!f || !ctx->lim)
+			return false;
+		/* Judged once, when the flow opens; the verdict holds for
+		 * all its packets (a retransmitted SYN is not a new flow). */
+		if (ctx->new_flow &&
+		    ntfw_limiter_over(ctx->lim, (uint16_t)idx, 1, f->family,
+				      f->caddr, &r->fps, ctx->now_ns))
+			f->state |= NTFW_FS_FPS_OVER;
+		if (!(f->state & NTFW_FS_FPS_OVER))
+			return false;
+	}
+	if (r->have & NTFW_M_RATE) {
+		const uint8_t *key = NULL;
+
+		if (!ctx || !ctx->lim)
+			return false;
+		if (r->rate.per_addr)
+			key = r->rate.per_dst ? p->dst : p->src;
+		return ntfw_limiter_over(ctx->lim, (uint16_t)idx, 0, p->family,
+					 key, &r->rate, ctx->now_ns);
+	}
+	return true;
+}
+
+bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
+		     const struct ntfw_pkt *p, struct ntfw_eval_ctx *ctx)
+{
+	struct ntfw_ifcache *ifc = ctx ? ctx->ifc : NULL;
 	uint32_t have = r->have;
 
 	if (r->family && r->family != p->family)
@@ -113,18 +175,20 @@ bool ntfw_rule_match(const struct ntfw_rule *r, const struct ntfw_pkt *p,
 		if ((have & NTFW_M_OIF) && strcmp(r->oif, ntfw_ifname(ifc, p->oif)))
 			return false;
 	}
+	if (have & (NTFW_M_FLOW | NTFW_M_FPS | NTFW_M_RATE))
+		return state_match(r, idx, p, ctx);
 	return true;
 }
 
 const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 					 const struct ntfw_pkt *p,
-					 struct ntfw_ifcache *ifc,
+					 struct ntfw_eval_ctx *ctx,
 					 unsigned int *idx)
 {
 	unsigned int i;
 
 	for (i = 0; i < conf->nrules; i++) {
-		if (ntfw_rule_match(&conf->rules[i], p, ifc)) {
+		if (ntfw_rule_match(&conf->rules[i], i, p, ctx)) {
 			*idx = i;
 			return &conf->rules[i];
 		}

@@ -50,6 +50,21 @@ enum {
 	NTFW_M_TCPFLAGS = 1u << 9,
 	NTFW_M_HOOK = 1u << 10,
 	NTFW_M_NAME = 1u << 11, /* not a match: "name" was given */
+	NTFW_M_FLOW = 1u << 12,	 /* flow <feature> <op> <n> */
+	NTFW_M_RATE = 1u << 13,	 /* rate over N/unit per src|dst */
+	NTFW_M_FPS = 1u << 14,	 /* flows-per-src over N/unit */
+};
+
+enum ntfw_cmp { NTFW_GT, NTFW_GE, NTFW_LT, NTFW_LE, NTFW_EQ, NTFW_NE };
+
+#define NTFW_RULE_MAX_FLOW 4 /* "flow" conditions in one rule */
+
+/* A rate: @burst events at once, then one per @interval_ns (GCRA). */
+struct ntfw_rate {
+	uint64_t interval_ns;
+	uint32_t burst;
+	uint8_t per_addr;	/* one bucket per address, not per rule */
+	uint8_t per_dst;	/* ... the destination's, not the source's */
 };
 
 /* Transport matches that a later fragment (no L4 header) cannot satisfy. */
@@ -71,22 +86,41 @@ struct ntfw_rule {
 	struct ntfw_ports sport, dport;
 	char iif[IF_NAMESIZE];
 	char oif[IF_NAMESIZE];
+	struct {
+		uint8_t feature;	/* enum ntfw_feature */
+		uint8_t op;		/* enum ntfw_cmp */
+		uint64_t value;
+	} flowc[NTFW_RULE_MAX_FLOW];
+	unsigned int nflowc;
+	struct ntfw_rate rate;		/* NTFW_M_RATE */
+	struct ntfw_rate fps;		/* NTFW_M_FPS */
 };
 
 struct ntfw_conf;
+struct ntfw_flow;
+struct ntfw_limiter;
+
+/* What a rule may look at besides the packet: its flow and rate state. */
+struct ntfw_eval_ctx {
+	struct ntfw_ifcache *ifc;	/* NULL: interface names unknown */
+	struct ntfw_flow *flow;		/* NULL: no flow table */
+	bool new_flow;			/* this packet created the flow */
+	struct ntfw_limiter *lim;	/* NULL: rates never exceeded */
+	uint64_t now_ns;
+};
 
 /*
  * The first rule that matches @p, or NULL when none does (the default
  * applies).  Returns the rule's index in *@idx, or conf->nrules for default.
- * @ifc resolves interface indexes to names; NULL means "no names known".
+ * @ctx may be NULL: stateless evaluation.
  */
 const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 					 const struct ntfw_pkt *p,
-					 struct ntfw_ifcache *ifc,
+					 struct ntfw_eval_ctx *ctx,
 					 unsigned int *idx);
 
-bool ntfw_rule_match(const struct ntfw_rule *r, const struct ntfw_pkt *p,
-		     struct ntfw_ifcache *ifc);
+bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
+		     const struct ntfw_pkt *p, struct ntfw_eval_ctx *ctx);
 
 bool ntfw_prefix_match(const struct ntfw_prefix *pf, uint8_t family,
 		       const uint8_t *addr);

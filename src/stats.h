@@ -18,6 +18,12 @@ struct ntfw_stats {
 	uint64_t dropped;
 	uint64_t malformed;
 	uint64_t malformed_by[NTFW_MALFORMED_MAX];
+	uint64_t flows_active;
+	uint64_t flows_created;
+	uint64_t flows_ended;
+	uint64_t flows_evicted;
+	uint64_t flows_expired;
+	uint64_t log_errors;	/* flow records the event log refused */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;
 };

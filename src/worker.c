@@ -1,72 +1,75 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A queue worker.  The packet path, top to bottom: read a batch of
- * messages, and for each packet parse it, find the first matching rule,
- * count, answer.  No allocation, no locks, no exit on this path.
+ * A queue worker: read a batch of messages, run each packet through the
+ * engine, answer.  Once a second (or when idle) it ends idle flows.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <linux/if_ether.h>
 #include <linux/netfilter.h>
 
 #include "conf.h"
 #include "log.h"
-#include "parse.h"
-#include "policy.h"
+#include "record.h"
 #include "worker.h"
 
-static unsigned int to_nf(enum ntfw_verdict v)
+static uint64_t clock_ns(clockid_t id)
 {
-	return v == NTFW_DROP ? NF_DROP : NF_ACCEPT;
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-unsigned int ntfw_worker_verdict(struct ntfw_worker *w,
-				 const struct ntfw_nfq_msg *m)
-{
-	const struct ntfw_conf *conf = w->conf;
-	struct ntfw_stats *st = &w->stats;
-	const struct ntfw_rule *rule;
-	enum ntfw_malformed bad;
-	enum ntfw_verdict v;
-	struct ntfw_pkt p;
-	unsigned int idx;
+/*
+ * Wall-clock time for records, but steady: the monotonic clock plus the
+ * offset taken at start.  A step of the system clock must not expire every
+ * flow at once, nor make every packet look over a rate.
+ */
+static uint64_t wall_offset;
 
-	STAT_INC(st->packets);
-	p.iif = m->iif;
-	p.oif = m->oif;
-	p.hook = m->hook;
-	bad = m->data ? ntfw_parse(m->data, m->caplen, m->wirelen, &p) :
-			NTFW_BAD_IP_HDR;
-	/* The queue says which family it handed us; believe both or neither. */
-	if (!bad && ((m->hw_proto == ETH_P_IP && p.family != 4) ||
-		     (m->hw_proto == ETH_P_IPV6 && p.family != 6)))
-		bad = NTFW_BAD_VERSION;
-	if (bad) {
-		STAT_INC(st->malformed);
-		STAT_INC(st->malformed_by[bad]);
-		v = conf->def;
-	} else {
-		rule = ntfw_policy_eval(conf, &p, &w->ifc, &idx);
-		v = rule ? rule->verdict : conf->def;
-		STAT_INC(st->rule_pkts[idx]);
-		STAT_ADD(st->rule_bytes[idx], p.ip_len);
-	}
-	if (v == NTFW_DROP)
-		STAT_INC(st->dropped);
-	else
-		STAT_INC(st->accepted);
-	return to_nf(v);
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC) + wall_offset;
+}
+
+/* A flow ended: its record goes to the event log in one write(2), so
+ * that lines from several workers never interleave (O_APPEND). */
+static void write_record(const struct ntfw_flow *f, void *arg)
+{
+	struct ntfw_worker *w = arg;
+	char buf[NTFW_RECORD_MAX];
+	size_t n;
+
+	if (w->log_fd < 0)
+		return;
+	n = ntfw_record_format(f, w->engine.conf, NTFW_FMT_JSON, buf,
+			       sizeof(buf));
+	if (write(w->log_fd, buf, n) != (ssize_t)n)
+		STAT_INC(w->engine.stats.log_errors);
 }
 
 static unsigned int worker_cb(const struct ntfw_nfq_msg *m, void *arg)
 {
-	return ntfw_worker_verdict(arg, m);
+	struct ntfw_worker *w = arg;
+	struct ntfw_meta meta = {
+		.hw_proto = m->hw_proto,
+		.hook = m->hook,
+		.iif = m->iif,
+		.oif = m->oif,
+		.ts_ns = now_ns(),
+	};
+
+	return ntfw_engine_packet(&w->engine, m->data, m->caplen, m->wirelen,
+				  &meta) == NTFW_DROP ? NF_DROP : NF_ACCEPT;
 }
 
 int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
-		     const struct ntfw_conf *conf, int stop_fd)
+		     const struct ntfw_conf *conf, uint32_t flows_max,
+		     int stop_fd, int log_fd)
 {
 	struct ntfw_nfq_opts o = {
 		.fail_open = conf->fail_open,
@@ -74,15 +77,18 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 	};
 	int rc;
 
+	if (!wall_offset)
+		wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	memset(w, 0, sizeof(*w));
 	w->queue = queue;
-	w->conf = conf;
 	w->stop_fd = stop_fd;
-	if (ntfw_stats_init(&w->stats, conf))
-		return -ENOMEM;
+	w->log_fd = log_fd;
+	rc = ntfw_engine_init(&w->engine, conf, flows_max, write_record, w);
+	if (rc)
+		return rc < 0 ? rc : -ENOMEM;
 	rc = ntfw_nfq_open(&w->nfq, queue, &o, worker_cb, w);
 	if (rc < 0)
-		ntfw_stats_free(&w->stats);
+		ntfw_engine_free(&w->engine);
 	return rc;
 }
 
@@ -93,25 +99,33 @@ static void *worker_main(void *arg)
 		{ .fd = ntfw_nfq_fd(&w->nfq), .events = POLLIN },
 		{ .fd = w->stop_fd, .events = POLLIN },
 	};
+	uint64_t next_tick = 0, t;
 	int rc;
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		rc = poll(pfd, 2, 1000);
+		if (rc < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", w->queue);
 			break;
 		}
 		if (pfd[1].revents)
 			break;
-		rc = ntfw_nfq_drain(&w->nfq);
-		if (rc < 0) {
-			/* A socket error is not the network's doing: say so,
-			 * keep serving (bypass covers the gap). */
-			errno = -rc;
-			log_warn("queue %u: receive", w->queue);
+		if (rc > 0 && pfd[0].revents) {
+			rc = ntfw_nfq_drain(&w->nfq);
+			if (rc < 0) {
+				/* Not the network's doing: say so and keep
+				 * serving (bypass covers the gap). */
+				errno = -rc;
+				log_warn("queue %u: receive", w->queue);
+			}
+		}
+		t = now_ns();
+		if (t >= next_tick) {
+			ntfw_engine_tick(&w->engine, t);
+			next_tick = t + 1000000000ull;
 		}
 	}
+	ntfw_engine_flush(&w->engine);
 	return NULL;
 }
 
@@ -135,5 +149,5 @@ void ntfw_worker_join(struct ntfw_worker *w)
 void ntfw_worker_free(struct ntfw_worker *w)
 {
 	ntfw_nfq_close(&w->nfq);
-	ntfw_stats_free(&w->stats);
+	ntfw_engine_free(&w->engine);
 }

@@ -183,3 +183,38 @@ ping_count() {
 	ip netns exec "$1" ping -n -q -c "$3" -i 0.2 -W 1 "$2" 2>/dev/null |
 		sed -n 's/.* \([0-9]*\) received.*/\1/p'
 }
+
+# no_offload NS DEV...: turn off segmentation offloads, so that captures
+# show the packets the wire (and the queue) carry, not GSO super-packets.
+no_offload() {
+	local ns=$1 dev
+	shift
+	for dev in "$@"; do
+		ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null 2>&1 ||
+			fail "ethtool -K $dev failed"
+	done
+}
+
+# capture_start NS DEV FILE [FILTER...]: tcpdump writing every packet as it
+# comes; capture_stop waits until the file stops growing, then stops it.
+capture_start() {
+	local ns=$1 dev=$2 file=$3
+	shift 3
+	CAP_FILE=$file
+	bg "$file.log" ip netns exec "$ns" tcpdump --immediate-mode -U -n -s 0 \
+		-i "$dev" -w "$file" "$@"
+	CAP_PID=$BG_PID
+	wait_for 5 grep -q "listening on" "$file.log" || fail "tcpdump did not start"
+}
+capture_stop() {
+	local size=-1 n=0
+	while [ "$n" -lt 50 ] && [ "$(stat -c %s "$CAP_FILE")" != "$size" ]; do
+		size=$(stat -c %s "$CAP_FILE")
+		sleep 0.3
+		n=$((n + 1))
+	done
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID" 2>/dev/null
+	grep -q '^0 packets dropped by kernel' "$CAP_FILE.log" ||
+		fail "tcpdump lost packets: $(cat "$CAP_FILE.log")"
+}

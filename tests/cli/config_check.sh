@@ -14,6 +14,7 @@ run() {
 }
 
 usage='usage: ntfw [-dnv] [-c file]
+       ntfw -r capture [-c file] [--format json|csv]
        ntfw -h | -V'
 
 # The example config of ntfw.conf(5).

@@ -54,8 +54,9 @@ static struct ntfw_conf *conf(const char *text)
 static const char *decide(const struct ntfw_conf *c, const struct ntfw_pkt *p,
 			  struct ntfw_ifcache *ifc)
 {
+	struct ntfw_eval_ctx ctx = { .ifc = ifc };
 	unsigned int idx = 12345;
-	const struct ntfw_rule *r = ntfw_policy_eval(c, p, ifc, &idx);
+	const struct ntfw_rule *r = ntfw_policy_eval(c, p, &ctx, &idx);
 
 	if (!r) {
 		assert_int_equal(idx, c->nrules);

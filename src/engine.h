@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_ENGINE_H
+#define NTFW_ENGINE_H
+
+#include <stdint.h>
+
+#include "flow.h"
+#include "ifcache.h"
+#include "limiter.h"
+#include "policy.h"
+#include "stats.h"
+
+struct ntfw_conf;
+
+/* What came with a packet besides its bytes. */
+struct ntfw_meta {
+	uint16_t hw_proto;	/* ETH_P_IP / ETH_P_IPV6; 0: unknown */
+	uint8_t hook;		/* NF_INET_*; 0xff: unknown (offline) */
+	uint32_t iif, oif;
+	uint64_t ts_ns;		/* arrival time, ns since the epoch */
+	uint32_t wire_len;	/* frame length; 0: IP length + 14 */
+};
+
+/*
+ * The packet path shared by the daemon's workers and the offline reader:
+ * parse, flow and features, policy, counters.  One per worker, unshared.
+ */
+struct ntfw_engine {
+	const struct ntfw_conf *conf;
+	struct ntfw_stats stats;
+	struct ntfw_flow_table flows;
+	struct ntfw_limiter lim;
+	struct ntfw_ifcache ifc;
+};
+
+int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,
+		     uint32_t flows_max, ntfw_flow_end_cb on_end, void *arg);
+void ntfw_engine_free(struct ntfw_engine *e);
+
+enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
+				     const uint8_t *data, uint32_t caplen,
+				     uint32_t wirelen,
+				     const struct ntfw_meta *m);
+
+/* Timers: end idle flows.  Call at least once a second. */
+void ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns);
+
+/* End every flow still open (daemon stop, end of capture). */
+void ntfw_engine_flush(struct ntfw_engine *e);
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_FLOW_H
+#define NTFW_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "features.h"
+
+struct ntfw_pkt;
+
+#define NTFW_FLOW_NONE UINT32_MAX
+
+/* Why a flow record was written (the "end" field). */
+enum ntfw_flow_end {
+	NTFW_END_NONE,
+	NTFW_END_FIN,
+	NTFW_END_RST,
+	NTFW_END_TIMEOUT,
+	NTFW_END_EVICTED,
+	NTFW_END_EOF,
+};
+
+const char *ntfw_flow_end_name(enum ntfw_flow_end e);
+
+/* Idle-timeout classes, each its own LRU list so expiry looks at heads. */
+enum ntfw_tclass {
+	NTFW_TC_TCP,
+	NTFW_TC_UDP,
+	NTFW_TC_OTHER,	/* ICMP, ICMPv6 and other protocols */
+	NTFW_TC_CLOSED,	/* TCP after RST / both FINs acked: stragglers */
+	NTFW_TC_MAX,
+};
+
+/* TCP state bits */
+#define NTFW_FS_SYN_C 0x01	/* client's SYN seen */
+#define NTFW_FS_SYN_S 0x02	/* server's SYN-ACK seen */
+#define NTFW_FS_FIN_C 0x04
+#define NTFW_FS_FIN_S 0x08
+#define NTFW_FS_FINACK_C 0x10	/* client's FIN acked */
+#define NTFW_FS_FINACK_S 0x20
+#define NTFW_FS_MIDSTREAM 0x40	/* first packet was not a client SYN */
+#define NTFW_FS_FPS_OVER 0x80	/* opened beyond a flows-per-src limit */
+
+struct ntfw_flow {
+	uint8_t family;
+	uint8_t proto;
+	uint8_t state;		/* NTFW_FS_* */
+	uint8_t tclass;		/* enum ntfw_tclass */
+	uint8_t end;		/* enum ntfw_flow_end once decided */
+	uint8_t verdict;	/* enum ntfw_verdict of the record */
+	uint16_t rule;		/* index of the deciding rule, nrules = default */
+	uint16_t cport, sport;	/* client and server port (ICMP: echo id) */
+	uint32_t hnext;		/* hash chain */
+	uint32_t prev, next;	/* LRU list of its class */
+	uint32_t fin_end[2];	/* sequence number after each side's FIN */
+	uint8_t caddr[16], saddr[16];
+	uint64_t first_ns, last_ns;
+	struct ntfw_features feat;
+};
+
+struct ntfw_flow_timeouts {
+	uint32_t sec[NTFW_TC_MAX];
+};
+
+typedef void (*ntfw_flow_end_cb)(const struct ntfw_flow *f, void *arg);
+
+/*
+ * A flow table: a fixed pool of flows, a hash of indexes, one LRU list per
+ * timeout class.  Owned by one worker; nothing here locks.
+ */
+struct ntfw_flow_table {
+	struct ntfw_flow *pool;
+	uint32_t *bucket;
+	uint32_t nbuckets;	/* a power of two */
+	uint32_t max;
+	uint32_t used;
+	uint32_t free_head;
+	uint32_t head[NTFW_TC_MAX], tail[NTFW_TC_MAX];
+	uint64_t seed;
+	uint64_t timeout_ns[NTFW_TC_MAX];
+	ntfw_flow_end_cb on_end;
+	void *cb_arg;
+	/* counters */
+	uint64_t created, ended, evicted, expired;
+};
+
+int ntfw_flow_table_init(struct ntfw_flow_table *t, uint32_t max,
+			 const struct ntfw_flow_timeouts *to,
+			 ntfw_flow_end_cb on_end, void *arg);
+void ntfw_flow_table_free(struct ntfw_flow_table *t);
+
+/*
+ * The flow of @p, created when new (evicting the oldest idle flow when the
+ * table is full).  *@dir is 0 when @p goes client to server.  *@created is
+ * set for a new flow.  Updates features, state and timestamps.
+ */
+struct ntfw_flow *ntfw_flow_packet(struct ntfw_flow_table *t,
+				   const struct ntfw_pkt *p, uint64_t now_ns,
+				   uint32_t wire_len, int *dir, bool *created);
+
+/* End the flows idle past their timeout at @now_ns. */
+void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns);
+
+/* End every flow (end of capture, daemon stop) with @why, unless the flow
+ * already knows its end (fin, rst). */
+void ntfw_flow_flush(struct ntfw_flow_table *t, enum ntfw_flow_end why);
+
+#endif

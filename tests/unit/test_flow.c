@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The flow table and the stateful policy, through the engine (the packet
+ * path the daemon and -r share): flow identity and direction, ends on FIN,
+ * RST and timeouts, the bound under a flood, rates and flow conditions.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "flow.h"
+#include "parse.h"
+#include "pkt.h"
+
+#define SEC 1000000000ull
+
+struct ended {
+	unsigned int n;
+	struct ntfw_flow last;
+	unsigned int by_end[NTFW_END_EOF + 1];
+};
+
+static void on_end(const struct ntfw_flow *f, void *arg)
+{
+	struct ended *e = arg;
+
+	e->n++;
+	e->last = *f;
+	e->by_end[f->end]++;
+}
+
+static struct ntfw_conf *conf(const char *text)
+{
+	struct ntfw_conf *c = NULL;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&err, &len);
+
+	if (ntfw_conf_parse("test.conf", text, strlen(text), &c, f)) {
+		fclose(f);
+		fail_msg("config does not parse:\n%s", err);
+	}
+	fclose(f);
+	free(err);
+	return c;
+}
+
+struct rig {
+	struct ntfw_conf *c;
+	struct ntfw_engine e;
+	struct ended ended;
+	uint64_t now;
+};
+
+static void rig_init(struct rig *r, const char *text, uint32_t max)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = conf(text);
+	assert_int_equal(ntfw_engine_init(&r->e, r->c, max, on_end, &r->ended), 0);
+	r->now = 1000 * SEC;
+}
+
+static void rig_free(struct rig *r)
+{
+	ntfw_engine_free(&r->e);
+	ntfw_conf_free(r->c);
+}
+
+static enum ntfw_verdict feed(struct rig *r, const uint8_t *b, size_t n)
+{
+	struct ntfw_meta m = { .hook = 1, .ts_ns = r->now };
+
+	ntfw_engine_tick(&r->e, r->now);
+	return ntfw_engine_packet(&r->e, b, (uint32_t)n, (uint32_t)n, &m);
+}
+
+static enum ntfw_verdict tcp(struct rig *r, const char *src, const char *dst,
+			     uint16_t sp, uint16_t dp, uint8_t flags,
+			     uint32_t seq, uint32_t ack, size_t data)
+{
+	struct tcp_opts o = { .sport = sp, .dport = dp, .seq = seq, .ack = ack,
+			      .flags = flags, .win = 1000 };
+	uint8_t b[PKT_MAX];
+	size_t n = strchr(src, ':') ? pkt_tcp6(b, src, dst, &o, data) :
+				      pkt_tcp4(b, src, dst, &o, data);
+
+	return feed(r, b, n);
+}
+
+#define C "10.213.0.2"
+
+#define S "10.213.0.1"
+#define SYN NTFW_TCP_SYN
+#define ACK NTFW_TCP_ACK
+#define FIN NTFW_TCP_FIN
+#define RST NTFW_TCP_RST
+#define PSH NTFW_TCP_PSH
+
+/* A handshake, a request and a reply, both FINs acked: one flow, ended
+ * "fin", client and server the right way round, packets per direction. */
+static void tcp_close_by_fin(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "", 64);
+	tcp(&r, C, S, 40000, 80, SYN, 100, 0, 0);
+	tcp(&r, S, C, 80, 40000, SYN | ACK, 500, 101, 0);
+	tcp(&r, C, S, 40000, 80, ACK, 101, 501, 0);
+	tcp(&r, C, S, 40000, 80, PSH | ACK, 101, 501, 10);
+	tcp(&r, S, C, 80, 40000, PSH | ACK, 501, 111, 20);
+	tcp(&r, C, S, 40000, 80, FIN | ACK, 111, 521, 0);
+	tcp(&r, S, C, 80, 40000, FIN | ACK, 521, 112, 0);
+	assert_int_equal(r.e.flows.used, 1);
+	tcp(&r, C, S, 40000, 80, ACK, 112, 522, 0);
+	/* Both FINs acked: over, but kept a while for stragglers. */
+	assert_int_equal(r.ended.n, 0);
+	r.now += 11 * SEC; /* past "timeout closed" (10 s) */
+	ntfw_engine_tick(&r.e, r.now);
+	assert_int_equal(r.ended.n, 1);
+	assert_int_equal(r.ended.last.end, NTFW_END_FIN);
+	assert_int_equal(r.ended.last.cport, 40000);
+	assert_int_equal(r.ended.last.sport, 80);
+	assert_int_equal(r.ended.last.feat.d[0].pkts, 5);
+	assert_int_equal(r.ended.last.feat.d[1].pkts, 3);
+	assert_false(r.ended.last.state & NTFW_FS_MIDSTREAM);
+	assert_int_equal(r.e.flows.used, 0);
+	rig_free(&r);
+}
+
+/* RST ends the flow; a straggler after it still belongs to it. */
+static void tcp_rst_and_straggler(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "", 64);
+	tcp(&r, C, S, 40001, 81, SYN, 1, 0, 0);
+	tcp(&r, S, C, 81, 40001, RST | ACK, 0, 2, 0);
+	tcp(&r, C, S, 40001, 81, ACK, 2, 1, 0);
+	assert_int_equal(r.e.flows.used, 1);
+	ntfw_engine_flush(&r.e);
+	assert_int_equal(r.ended.n, 1);
+	/* The end it knew (rst) is kept at flush, not replaced by eof. */
+	assert_int_equal(r.ended.last.end, NTFW_END_RST);
+	assert_int_equal(r.ended.last.feat.d[0].pkts, 2);
+	rig_free(&r);
+}
+
+/* A new SYN on a closed connection's ports opens the next flow. */
+static void tcp_port_reuse(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "", 64);
+	tcp(&r, C, S, 40002, 82, SYN, 1, 0, 0);
+	tcp(&r, S, C, 82, 40002, RST | ACK, 0, 2, 0);
+	tcp(&r, C, S, 40002, 82, SYN, 9000, 0, 0);
+	assert_int_equal(r.ended.n, 1);
+	assert_int_equal(r.ended.last.end, NTFW_END_RST);
+	assert_int_equal(r.e.flows.used, 1);
+	assert_int_equal(r.e.flows.created, 2);
+	rig_free(&r);
+}
+
+/* First packet not a SYN: midstream, the lower port is the server's. */
+static void tcp_midstream(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "", 64);
+	tcp(&r, S, C, 443, 50000, ACK, 7, 9, 100);
+	ntfw_engine_flush(&r.e);
+	assert_int_equal(r.ended.n, 1);
+	assert_true(r.ended.last.state & NTFW_FS_MIDSTREAM);
+	assert_int_equal(r.ended.last.sport, 443);
+	assert_int_equal(r.ended.last.cport, 50000);
+	/* The packet went server to client. */
+	assert_int_equal(r.ended.last.feat.d[1].pkts, 1);
+	assert_int_equal(r.ended.last.end, NTFW_END_EOF);
+	rig_free(&r);
+}
+
+/* Idle timeouts per class: udp 60 s, icmp 30 s, configurable. */
+static void timeouts(void **state)
+{
+	uint8_t b[PKT_MAX];
+	struct rig r;
+	size_t n;
+
+	rig_init(&r, "timeout udp 5 icmp 2\n", 64);
+	n = pkt_udp4(b, C, S, 5353, 53, 10);
+	feed(&r, b, n);
+	n = pkt_icmp4(b, C, S, 8, 0, 77, 10);
+	feed(&r, b, n);
+	n = pkt_icmp4(b, S, C, 0, 0, 77, 10);
+	feed(&r, b, n);
+	assert_int_equal(r.e.flows.used, 2); /* request and reply: one flow */
+	r.now += 3 * SEC;
+	ntfw_engine_tick(&r.e, r.now);
+	assert_int_equal(r.ended.n, 1);
+	assert_int_equal(r.ended.last.proto, IPPROTO_ICMP);
+	assert_int_equal(r.ended.last.end, NTFW_END_TIMEOUT);
+	assert_int_equal(r.ended.last.feat.d[1].pkts, 1);
+	r.now += 3 * SEC;
+	ntfw_engine_tick(&r.e, r.now);
+	assert_int_equal(r.ended.n, 2);
+	assert_int_equal(r.ended.last.proto, IPPROTO_UDP);
+	assert_int_equal(r.e.flows.expired, 2);
+	rig_free(&r);
+}
+
+/* A SYN flood from random sources: the table never holds more than its
+ * bound; the oldest idle flows make room and are counted. */
+static void bound_under_flood(void **state)
+{
+	char src[32];
+	struct rig r;
+	unsigned int i;
+
+	rig_init(&r, "", 100);
+	for (i = 0; i < 5000; i++) {
+		snprintf(src, sizeof(src), "10.213.%u.%u", (i >> 8) & 255, i & 255);
+		r.now += 1000;
+		tcp(&r, src, S, (uint16_t)(1024 + i), 80, SYN, i, 0, 0);
+		assert_true(r.e.flows.used <= 100);
+	}
+	assert_int_equal(r.e.flows.used, 100);
+	assert_int_equal(r.e.flows.created, 5000);
+	assert_int_equal(r.e.flows.evicted, 4900);
+	assert_int_equal(r.ended.by_end[NTFW_END_EVICTED], 4900);
+	/* The victims are the oldest: the last one evicted was the flow
+	 * opened 100 flows before the last. */
+	assert_int_equal(r.ended.last.cport, 1024 + 4999 - 100);
+	rig_free(&r);
+}
+
+/* "rate over 5/second per src": the sixth SYN of a burst is over; another
+ * source has its own bucket; after a second there is room again. */
+static void rate_per_src(void **state)
+{
+	struct rig r;
+	unsigned int i, dropped = 0;
+
+	rig_init(&r, "drop name brute proto tcp dport 22 tcp-flags syn !ack "
+		     "rate over 5/second per src\n", 1000);
+	for (i = 0; i < 20; i++)
+		dropped += tcp(&r, C, S, (uint16_t)(2000 + i), 22, SYN, 1, 0, 0) ==
+			   NTFW_DROP;
+	assert_int_equal(dropped, 15);
+	assert_int_equal(tcp(&r, "10.213.0.3", S, 3000, 22, SYN, 1, 0, 0),
+			 NTFW_ACCEPT);
+	/* Not a SYN: the rule does not look at it, whatever the rate. */
+	assert_int_equal(tcp(&r, C, S, 2000, 22, ACK, 2, 1, 0), NTFW_ACCEPT);
+	r.now += SEC;
+	for (i = 0, dropped = 0; i < 6; i++)
+		dropped += tcp(&r, C, S, (uint16_t)(4000 + i), 22, SYN, 1, 0, 0) ==
+			   NTFW_DROP;
+	assert_int_equal(dropped, 1);
+	rig_free(&r);
+}
+
+/* burst and minute units; a rate without "per" is one bucket for all. */
+static void rate_burst_global(void **state)
+{
+	struct rig r;
+	unsigned int i, dropped = 0;
+	char src[32];
+
+	rig_init(&r, "drop name udp-flood proto udp rate over 60/minute burst 2\n",
+		 1000);
+	for (i = 0; i < 4; i++) {
+		uint8_t b[PKT_MAX];
+
+		snprintf(src, sizeof(src), "10.213.1.%u", i + 1);
+		dropped += feed(&r, b, pkt_udp4(b, src, S, 1000, 53, 1)) ==
+			   NTFW_DROP;
+	}
+	assert_int_equal(dropped, 2);
+	rig_free(&r);
+}
+
+/* flows-per-src: each new flow is judged once; its later packets (a
+ * retransmitted SYN) share the verdict. */
+static void flows_per_src(void **state)
+{
+	struct rig r;
+	unsigned int i, dropped = 0;
+
+	rig_init(&r, "drop name scan proto tcp flows-per-src over 3/second\n",
+		 1000);
+	for (i = 0; i < 5; i++)
+		dropped += tcp(&r, C, S, (uint16_t)(6000 + i), 80, SYN, 1, 0, 0) ==
+			   NTFW_DROP;
+	assert_int_equal(dropped, 2);
+	/* Retransmissions: the first three flows pass, the last two not. */
+	assert_int_equal(tcp(&r, C, S, 6000, 80, SYN, 1, 0, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 6004, 80, SYN, 1, 0, 0), NTFW_DROP);
+	rig_free(&r);
+}
+
+/* "flow <feature> <op> N" sees the flow as updated by this packet. */
+static void flow_condition(void **state)
+{
+	struct rig r;
+	unsigned int i;
+
+	rig_init(&r, "drop name chatty proto tcp flow pkts_c2s > 3\n", 64);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(tcp(&r, C, S, 7000, 80, ACK, 1, 1, 1),
+				 NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 7000, 80, ACK, 1, 1, 1), NTFW_DROP);
+	/* The other direction does not count towards pkts_c2s. */
+	rig_free(&r);
+	rig_init(&r, "drop name big proto tcp flow pkts_s2c >= 2 flow pkts_c2s < 2\n", 64);
+	tcp(&r, C, S, 7001, 80, SYN, 1, 0, 0);
+	assert_int_equal(tcp(&r, S, C, 80, 7001, SYN | ACK, 1, 2, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, S, C, 80, 7001, ACK, 2, 2, 5), NTFW_DROP);
+	ntfw_engine_flush(&r.e);
+	/* The record names the rule that dropped a packet of the flow. */
+	assert_int_equal(r.ended.last.verdict, NTFW_DROP);
+	assert_int_equal(r.ended.last.rule, 0);
+	rig_free(&r);
+}
+
+/* Config errors of the stateful matches and statements. */
+static void stateful_errors(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "drop flow bogus > 1\n",
+		  "test.conf:1:11: error: unknown flow feature 'bogus'\n" },
+		{ "drop flow pkts_c2s => 1\n",
+		  "test.conf:1:20: error: expected a comparison (>, >=, <, <=, ==, !=), got '=>'\n" },
+		{ "drop flow pkts_c2s > x\n",
+		  "test.conf:1:22: error: bad number 'x'\n" },
+		{ "drop rate 5/second\n",
+		  "test.conf:1:11: error: expected 'over' after 'rate', got '5/second'\n" },
+		{ "drop rate over 5/fortnight\n",
+		  "test.conf:1:16: error: bad rate '5/fortnight' (N/second, N/minute or N/hour, N from 1 to 1000000000)\n" },
+		{ "drop rate over 0/second\n",
+		  "test.conf:1:16: error: bad rate '0/second' (N/second, N/minute or N/hour, N from 1 to 1000000000)\n" },
+		{ "drop rate over 5/second per host\n",
+		  "test.conf:1:29: error: expected 'src' or 'dst' after 'per', got 'host'\n" },
+		{ "drop rate over 5/second burst 0\n",
+		  "test.conf:1:31: error: bad burst '0' (1-1000000000)\n" },
+		{ "drop flows-per-src over 5/second per src\n",
+		  "test.conf:1:34: error: unknown keyword 'per'\n" },
+		{ "drop rate over 1/second rate over 2/second\n",
+		  "test.conf:1:25: error: duplicate 'rate' in rule\n" },
+		{ "timeout tcp 0\n",
+		  "test.conf:1:13: error: bad timeout '0' (1-31536000 seconds)\n" },
+		{ "timeout sctp 5\n",
+		  "test.conf:1:9: error: unknown timeout 'sctp' (tcp, udp, icmp or closed)\n" },
+		{ "timeout tcp 5 tcp 6\n",
+		  "test.conf:1:15: error: timeout 'tcp' given twice\n" },
+		{ "flows max 10\n",
+		  "test.conf:1:11: error: bad flow table size '10' (64-67108864)\n" },
+		{ "flows 100\n",
+		  "test.conf:1:7: error: expected 'max' after 'flows', got '100'\n" },
+		{ "event-log flows.json\n",
+		  "test.conf:1:11: error: event-log needs an absolute path, got 'flows.json'\n" },
+		{ "drop flow pkts_c2s > 1 flow pkts_c2s > 2 flow pkts_c2s > 3 "
+		  "flow pkts_c2s > 4 flow pkts_c2s > 5\n",
+		  "test.conf:1:78: error: too many 'flow' conditions in one rule (at most 4)\n" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ntfw_conf *c = NULL;
+		char *err = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&err, &len);
+		int n = ntfw_conf_parse("test.conf", cases[i].text,
+					strlen(cases[i].text), &c, f);
+
+		fclose(f);
+		assert_int_equal(n, 1);
+		/* First line of the error record: position and message. */
+		*strchr(err, '\n') = '\0';
+		strcat(err, "\n");
+		assert_string_equal(err, cases[i].err);
+		free(err);
+	}
+}
+
+/* The values the statements set, and their defaults. */
+static void stateful_settings(void **state)
+{
+	struct ntfw_conf *c = conf("");
+
+	assert_int_equal(c->timeout[NTFW_TC_TCP], 7200);
+	assert_int_equal(c->timeout[NTFW_TC_UDP], 60);
+	assert_int_equal(c->timeout[NTFW_TC_OTHER], 30);
+	assert_int_equal(c->flows_max, NTFW_FLOWS_MAX_DEFAULT);
+	assert_null(c->event_log);
+	ntfw_conf_free(c);
+	c = conf("timeout tcp 100 closed 3\nflows max 1000\nevent-log /var/log/ntfw.json\n"
+		 "drop name r proto tcp rate over 10/minute burst 3 per dst\n");
+	assert_int_equal(c->timeout[NTFW_TC_TCP], 100);
+	assert_int_equal(c->timeout[NTFW_TC_UDP], 60);
+	assert_int_equal(c->timeout[NTFW_TC_CLOSED], 3);
+	assert_int_equal(c->flows_max, 1000);
+	assert_string_equal(c->event_log, "/var/log/ntfw.json");
+	assert_int_equal(c->rules[0].rate.interval_ns, 6 * SEC);
+	assert_int_equal(c->rules[0].rate.burst, 3);
+	assert_true(c->rules[0].rate.per_addr);
+	assert_true(c->rules[0].rate.per_dst);
+	ntfw_conf_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tcp_close_by_fin),
+		cmocka_unit_test(tcp_rst_and_straggler),
+		cmocka_unit_test(tcp_port_reuse),
+		cmocka_unit_test(tcp_midstream),
+		cmocka_unit_test(timeouts),
+		cmocka_unit_test(bound_under_flood),
+		cmocka_unit_test(rate_per_src),
+		cmocka_unit_test(rate_burst_global),
+		cmocka_unit_test(flows_per_src),
+		cmocka_unit_test(flow_condition),
+		cmocka_unit_test(stateful_errors),
+		cmocka_unit_test(stateful_settings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
