@@ -1197,6 +1197,11 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		snprintf(r.name, sizeof(r.name), "line-%u", r.line);
 	if (check_rule_name(ps, &r, &ps->name_tok))
 		goto fail;
+	/* Flows and rate buckets keep a rule's index in 16 bits. */
+	if (c->nrules == NTFW_MAX_RULES) {
+		perr(ps, verb, "too many rules (at most %d)", NTFW_MAX_RULES);
+		goto fail;
+	}
 	rules = c->nrules % 16 ? c->rules :
 		realloc(c->rules, (c->nrules + 16) * sizeof(*rules));
 	if (!rules) {

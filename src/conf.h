@@ -12,6 +12,7 @@
 
 #define NTFW_MAX_QUEUES 64
 #define NTFW_MAX_ERRORS 20
+#define NTFW_MAX_RULES 65000
 #define NTFW_FLOWS_MAX_DEFAULT 65536u	/* about 32 MB at most */
 
 struct ntfw_set {

@@ -38,16 +38,14 @@
  *     can cost a sample;
  *   - a retransmission sent in the same microsecond as, but after, the
  *     segment it spoils is taken as later (tcptrace compares times);
- *   - a segment that wraps past 2^32 is stored by tcptrace (64-bit
- *     sequence numbers) beyond the 32-bit space: it gives no sample, as
- *     here, but tcptrace also misses retransmissions of its wrapped part,
- *     which ntfw counts;
+ *   - an ACK is taken to end a segment: one in the middle of a segment
+ *     (which receivers do not send) counts a sample where tcptrace
+ *     counts a cumulative ACK;
  *   - the ISN is the first sequence number of the direction: a SYN
  *     retransmitted with another ISN is not followed.
- * Quirks of tcptrace that ntfw keeps on purpose: an ACK at a multiple of
- * 2^30 gives no sample (the segment lies in the previous quadrant), and
- * a SYN of ISN 0xffffffff never matches the "ISN + 1" ACK (tcptrace adds
- * in 64 bits), so the handshake ACK closes its initial window.
+ * A quirk of tcptrace that ntfw keeps on purpose: an ACK at a multiple of
+ * 2^30 gives no sample (ack_in() looks for the segment in the quadrant
+ * the ACK starts, and the segment lies in the one before).
  */
 #include <stdio.h>
 #include <string.h>
@@ -292,7 +290,7 @@ static bool nosample(const struct ntfw_feat_dir *d, uint32_t ack)
  * ACKs in (@r, @m] give no sample: a retransmission starting at @r when
  * everything up to @m had been sent (those segments are now either
  * retransmitted or preceded by a later transmission), or the end of a
- * segment that tcptrace cannot match.  Ranges are kept disjoint; when
+ * segment that tcptrace would not match.  Ranges are kept disjoint; when
  * there are too many, the two closest are merged.
  */
 static void nosample_add(struct ntfw_feat_dir *d, uint32_t r, uint32_t m)
@@ -387,10 +385,6 @@ static uint32_t seq_sent(struct ntfw_feat_dir *d, uint32_t s, uint32_t n)
 	uint32_t hi0 = d->hi, e = s + n;
 	int64_t so, eo, span, ov, h1, h2, hov = 0;
 
-	/* tcptrace's seqnum is 64 bits: a segment wrapping 2^32 ends out
-	 * of reach of every 32-bit ACK. */
-	if ((uint64_t)s + n > UINT32_MAX + 1ull)
-		nosample_add(d, e - 1, e);
 	if (!(d->dstate & DS_SEQ)) {
 		d->lo = d->hole_lo = d->hole_hi = s;
 		d->hi = e;
@@ -406,28 +400,32 @@ static uint32_t seq_sent(struct ntfw_feat_dir *d, uint32_t s, uint32_t n)
 	if (h1 < h2) {
 		hov = max64(min64(eo, h2) - max64(so, h1), 0);
 		ov -= hov;
-		if (hov && so <= h1 && eo >= h2)
-			d->hole_lo = d->hole_hi = d->lo; /* filled */
-		else if (hov && so <= h1)
-			d->hole_lo = e; /* filled from the left */
-		else if (hov)
-			d->hole_hi = s; /* from the right, or split */
-	} else if (so > span) {
-		d->hole_lo = d->hi; /* a gap after everything sent */
-		d->hole_hi = s;
-	} else if (eo < 0) {
-		d->hole_lo = e; /* a gap before everything sent */
-		d->hole_hi = d->lo;
 	}
 	/*
-	 * Segments sent up to hi0 now have an ACK spoilt: a later
-	 * transmission comes before them (rexmit.c:ack_in() "intervening
-	 * xmits").  A retransmission spoils its own, a gap filler not.
+	 * The ACK of a segment sent before now and ending after @s is
+	 * spoilt: a later transmission comes before it (rexmit.c:ack_in(),
+	 * "intervening xmits"), or it is this retransmission.  What is
+	 * still in the hole will be sent later, and a gap filler is new
+	 * data whose own ACK is good.
 	 */
-	if (ov > 0)
+	if (ov > 0 && h1 < h2 && so < h1) {
+		nosample_add(d, s, d->hole_lo);
+		nosample_add(d, d->hole_hi, hi0);
+	} else if (ov > 0 && (h1 >= h2 || so >= h2)) {
 		nosample_add(d, s, hi0);
-	else if (hov && seq_off(e, hi0) < 0)
-		nosample_add(d, e, hi0);
+	} else if ((ov > 0 || hov > 0) && h2 < span) {
+		nosample_add(d, d->hole_hi, hi0);
+	}
+	if (hov && so <= h1 && eo >= h2)
+		d->hole_lo = d->hole_hi = d->lo; /* filled */
+	else if (hov && so <= h1)
+		d->hole_lo = e; /* filled from the left */
+	else if (hov)
+		d->hole_hi = s; /* from the right, or split */
+	else if (h1 >= h2 && so > span)
+		d->hole_lo = d->hi, d->hole_hi = s; /* a gap after all */
+	else if (h1 >= h2 && eo < 0)
+		d->hole_lo = e, d->hole_hi = d->lo; /* a gap before all */
 	if (so < 0)
 		d->lo = s;
 	if (eo > span)
@@ -530,13 +528,10 @@ void ntfw_features_update(struct ntfw_features *f, const struct ntfw_pkt *p,
 		d->dstate &= ~DS_WIN_ZERO;
 
 	/* The peer's initial window closes on the first ACK that is not
-	 * for its SYN (tcptrace: syn + 1 in 64 bits, syn 0 without one). */
-	if ((fl & NTFW_TCP_ACK) && !(o->dstate & DS_DATA_ACKED)) {
-		uint64_t syn1 = (o->dstate & DS_SYN) ? (uint64_t)o->lo + 1 : 1;
-
-		if (syn1 != p->tcp_ack)
-			o->dstate |= DS_DATA_ACKED;
-	}
+	 * for its SYN (tcptrace's syn is 0 when it saw none). */
+	if ((fl & NTFW_TCP_ACK) && !(o->dstate & DS_DATA_ACKED) &&
+	    p->tcp_ack != ((o->dstate & DS_SYN) ? o->lo : 0) + 1)
+		o->dstate |= DS_DATA_ACKED;
 	if (len && !(d->dstate & DS_DATA_ACKED) && !retrans) {
 		d->init_win_bytes += len;
 		d->init_win_pkts++;
