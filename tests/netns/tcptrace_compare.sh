@@ -1,0 +1,252 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The proof that ntfw's TCP features are tcptrace's: real traffic between
+# two namespaces, captured on the client's veth, then `ntfw -r` and
+# `tcptrace -l -r -n --csv` on the same capture, compared field by field
+# for every complete connection (SYN both ways, closed by FIN or RST).
+# Scenarios: curl downloads of 1 KB, 100 KB and 2 MB; a client writing
+# 200 small pushed chunks to a server that answers each; iperf3; a
+# download with 5 % of the packets dropped after the capture point, so
+# that the server retransmits; curl over IPv6.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_cmd ip tcpdump tcptrace iperf3 curl python3 iptables ethtool
+[ -x "$NTFW" ] || skip "$NTFW is not built"
+"$NTFW" -h 2>&1 | grep -q -- '-r capture' || skip "ntfw has no -r"
+
+# One CPU for everything: veth hands a packet to the backlog of the CPU
+# that sent it, so a sender running on two CPUs (its process, and the
+# softirq of the ACKs) reorders its own segments before the capture
+# point.  The proof is for an in-order capture (features.c).
+taskset -p -c 0 $$ >/dev/null || fail "cannot pin to CPU 0"
+topo_pair
+# Segmentation offloads off: the capture shows wire-sized packets.
+no_offload "$C" c0
+no_offload "$S" s0
+mkdir -p "$T_TMP/www"
+head -c 1000 /dev/urandom >"$T_TMP/www/1k"
+head -c 100000 /dev/urandom >"$T_TMP/www/100k"
+head -c 2000000 /dev/urandom >"$T_TMP/www/2m"
+http_serve "$S" 10.213.0.1 8080
+http_serve "$S" fd00:213::1 8086
+
+# run_capture NAME CMD...: capture everything on c0 while CMD runs.
+run_capture() {
+	local name=$1
+	shift
+	capture_start "$C" c0 "$T_TMP/$name.pcap" -Z root -B 32768 tcp
+	"$@" || fail "$name: traffic failed"
+	# Wait for the closing handshakes, retransmitted FINs included.
+	wait_for 10 no_closing || fail "$name: connections did not close"
+	capture_stop
+}
+no_closing() {
+	local ns
+	for ns in "$C" "$S"; do
+		[ -z "$(ip netns exec "$ns" ss -Htn state fin-wait-1 state last-ack \
+			state closing state syn-sent state syn-recv)" ] || return 1
+	done
+}
+
+fetch() { # fetch URL...: curl each URL once, body checked by size
+	local url
+	for url in "$@"; do
+		ip netns exec "$C" curl -sS -g --max-time 20 -o "$T_TMP/body" "$url" ||
+			return 1
+		[ "$(stat -c %s "$T_TMP/body")" = "$(stat -c %s "$T_TMP/www/${url##*/}")" ] ||
+			return 1
+	done
+}
+
+# A server answering every chunk it reads; a client writing 200 chunks of
+# 10-100 bytes with TCP_NODELAY (so each is a pushed segment), then
+# reading the answers until the server closes.
+cat >"$T_TMP/chunks.py" <<'PY'
+import random, socket, sys, time
+if sys.argv[1] == "server":
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.213.0.1", 7000))
+    ls.listen(1)
+    print("listening", flush=True)
+    s, _ = ls.accept()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        s.sendall(b"got %d\n" % len(b))
+    s.close()
+else:
+    rnd = random.Random(7)
+    s = socket.create_connection(("10.213.0.1", 7000))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(200):
+        s.sendall(bytes(rnd.randrange(32, 127) for _ in range(rnd.randint(10, 100))))
+        time.sleep(0.002)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(4096):
+        pass
+    s.close()
+PY
+chunks() {
+	bg "$T_TMP/chunks-server.log" ip netns exec "$S" python3 "$T_TMP/chunks.py" server
+	wait_for 5 grep -q listening "$T_TMP/chunks-server.log" || return 1
+	ip netns exec "$C" timeout 20 python3 "$T_TMP/chunks.py" client
+}
+
+iperf() {
+	bg "$T_TMP/iperf-server.log" ip netns exec "$S" iperf3 -s -1 -B 10.213.0.1
+	wait_for 5 _listening "$S" 5201 || return 1
+	ip netns exec "$C" timeout 30 iperf3 -c 10.213.0.1 -n 5M >"$T_TMP/iperf.log" 2>&1
+}
+
+lossy() {
+	# Dropped after tcpdump has seen them: the capture holds every
+	# transmission, and the server retransmits what the client lost.
+	ip netns exec "$C" iptables -A INPUT -p tcp --sport 8080 \
+		-m statistic --mode random --probability 0.05 -j DROP || return 1
+	fetch http://10.213.0.1:8080/2m http://10.213.0.1:8080/2m
+	local rc=$?
+	ip netns exec "$C" iptables -F INPUT
+	return $rc
+}
+
+run_capture curl fetch http://10.213.0.1:8080/1k http://10.213.0.1:8080/100k \
+	http://10.213.0.1:8080/2m
+run_capture chunks chunks
+run_capture iperf3 iperf
+run_capture loss lossy
+run_capture curl6 fetch "http://[fd00:213::1]:8086/1k" \
+	"http://[fd00:213::1]:8086/100k" "http://[fd00:213::1]:8086/2m"
+
+# compare NAME MIN_CONNS [require-rexmit]
+compare() {
+	local name=$1 pcap=$T_TMP/$1.pcap
+	"$NTFW" -r "$pcap" --format csv >"$T_TMP/$name.ntfw" 2>"$T_TMP/$name.ntfw.err" ||
+		fail "$name: ntfw -r failed: $(cat "$T_TMP/$name.ntfw.err")"
+	tcptrace -l -r -n --csv "$pcap" >"$T_TMP/$name.tcptrace" 2>"$T_TMP/$name.tcptrace.err" ||
+		fail "$name: tcptrace failed: $(cat "$T_TMP/$name.tcptrace.err")"
+	python3 - "$name" "$T_TMP/$name.ntfw" "$T_TMP/$name.tcptrace" "$2" "${3:-}" <<'PY' ||
+import csv, ipaddress, sys
+
+name, ntfw_csv, tt_csv, min_conns, need_rexmit = sys.argv[1:6]
+
+def rows(lines):
+    r = list(csv.reader(lines))
+    hdr = [h.strip() for h in r[0]]
+    return [dict(zip(hdr, (v.strip() for v in row))) for row in r[1:] if row]
+
+with open(ntfw_csv) as f:
+    ntfw = rows([l for l in f if l.strip()])
+with open(tt_csv) as f:
+    tt = rows([l for l in f if l.strip() and not l.startswith("#")])
+
+def addr(a):
+    return ipaddress.ip_address(a)
+
+def usec(ts):
+    s, _, frac = ts.partition(".")
+    return int(s) * 1000000 + int((frac + "000000")[:6])
+
+def tt_usec(ts):
+    # tcptrace prints seconds "." microseconds without leading zeros
+    s, _, us = ts.partition(".")
+    return int(s) * 1000000 + int(us)
+
+# tcptrace's per-direction fields and ntfw's, a = the side of its first
+# packet (the client, for connections captured from their SYN).
+FIELDS = [
+    ("total_packets", "pkts"),
+    ("actual_data_pkts", "data_pkts"),
+    ("actual_data_bytes", "data_bytes"),
+    ("pushed_data_pkts", "pushed"),
+    ("SYN/FIN_pkts_sent", ("syn", "fin")),
+    ("resets_sent", "rst"),
+    ("initial_window_bytes", "init_win_bytes"),
+    ("initial_window_pkts", "init_win_pkts"),
+    ("min_segm_size", "min_segm"),
+    ("max_segm_size", "max_segm"),
+    ("avg_segm_size", "avg_segm"),
+    ("RTT_samples", "rtt_samples"),
+    ("rexmt_data_pkts", "rexmit"),
+]
+
+bad = 0
+compared = 0
+conns = 0
+rexmit = 0
+for n in ntfw:
+    if n["proto"] != "tcp" or n["midstream"] != "false" or n["end"] not in ("fin", "rst"):
+        continue
+    if n["syn_c2s"] == "0" or n["syn_s2c"] == "0":
+        continue
+    c = (addr(n["client_addr"]), int(n["client_port"]))
+    s = (addr(n["server_addr"]), int(n["server_port"]))
+    m = [t for t in tt
+         if {(addr(t["host_a"]), int(t["port_a"])), (addr(t["host_b"]), int(t["port_b"]))} == {c, s}]
+    conn = "%s:%d -> %s:%d" % (c[0], c[1], s[0], s[1])
+    if len(m) != 1:
+        print("FAIL %s: %d tcptrace connections match" % (conn, len(m)))
+        bad += 1
+        continue
+    t = m[0]
+    ab = ("a2b", "b2a") if (addr(t["host_a"]), int(t["port_a"])) == c else ("b2a", "a2b")
+    table = []
+
+    def check(field, ours, theirs):
+        global bad, compared
+        ok = str(ours) == str(theirs)
+        compared += 1
+        if not ok:
+            bad += 1
+        table.append("  %-26s %14s %14s%s" % (field, ours, theirs, "" if ok else "   <-- DIFFERS"))
+
+    check("server_port / port_b", n["server_port"],
+          t["port_b"] if ab[0] == "a2b" else t["port_a"])
+    check("first_ts / first_packet (us)", usec(n["first_ts"]), tt_usec(t["first_packet"]))
+    check("last_ts / last_packet (us)", usec(n["last_ts"]), tt_usec(t["last_packet"]))
+    check("duration / elapsed (us)", usec(n["duration"]),
+          tt_usec(t["last_packet"]) - tt_usec(t["first_packet"]))
+    for d, side in (("c2s", ab[0]), ("s2c", ab[1])):
+        for tf, nf in FIELDS:
+            theirs = t["%s_%s" % (tf, side)]
+            if isinstance(nf, tuple):
+                ours = "/".join(n["%s_%s" % (x, d)] for x in nf)
+                check("%s_%s / %s" % ("syn/fin", d, tf), ours, theirs)
+            elif nf == "avg_segm":
+                # output.c prints (int)(bytes / (pkts + .001)); ntfw
+                # exports bytes / pkts: check each against its formula
+                # on the bytes and packets compared above.
+                b, p = int(n["data_bytes_" + d]), int(n["data_pkts_" + d])
+                check("avg_segm_%s = bytes/pkts" % d, n["avg_segm_" + d],
+                      b // p if p else 0)
+                check("%s_%s (tcptrace formula)" % (tf, side), int(b / (p + .001)),
+                      theirs)
+            else:
+                check("%s_%s / %s" % (nf, d, tf), n["%s_%s" % (nf, d)], theirs)
+        rexmit += int(n["rexmit_" + d])
+    conns += 1
+    print("%s: %s (end %s)" % (name, conn, n["end"]))
+    print("  %-26s %14s %14s" % ("field", "ntfw", "tcptrace"))
+    print("\n".join(table))
+
+print("%s: %d connections, %d values compared, %d differ, %d retransmissions"
+      % (name, conns, compared, bad, rexmit))
+if conns < int(min_conns):
+    print("FAIL %s: %d complete connections, expected at least %s" % (name, conns, min_conns))
+    bad += 1
+if need_rexmit and rexmit == 0:
+    print("FAIL %s: no retransmission in the capture" % name)
+    bad += 1
+sys.exit(1 if bad else 0)
+PY
+		fail "$name: ntfw and tcptrace differ"
+}
+
+[ -n "${KEEP_CAPTURES:-}" ] && cp "$T_TMP"/*.pcap "$KEEP_CAPTURES"/
+compare curl 3
+compare chunks 1
+compare iperf3 2
+compare loss 2 require-rexmit
+compare curl6 3
