@@ -17,25 +17,26 @@
  *	than our SYN + 1; RST packets neither count nor close it.
  *   rtt_samples: rexmit.c:ack_in(), rtt_ackin(): an ACK that ends
  *	exactly at the end of a segment not yet acked, never retransmitted,
- *	and with no retransmission of earlier data sent after it.
+ *	and with no earlier data (re)transmitted after it.
  *   avg segm: output.c prints (int)(bytes / (pkts + .001)); ntfw exports
  *	the plain integer quotient bytes / pkts that FEATURES.md specifies.
  *
  * tcptrace keeps every segment in a list (unbounded memory).  Here a
- * direction keeps the range of sequence space sent, the highest ACK and
- * a few ranges where ACKs give no sample.  On a capture that sees every
- * packet sent, in the order sent (losses after the capture point), this
- * gives tcptrace's answers, with these known differences:
- *   - the sent space is kept as one range: data sent below the first
- *     sequence number seen (midstream flows) or after a gap counts as
- *     retransmitted once it overlaps the range, where tcptrace sees new
+ * direction keeps the range of sequence space sent less one hole, the
+ * highest ACK and NTFW_NOSAMPLE ranges of ACKs that give no sample.  On a
+ * capture that sees every packet sent (losses after the capture point),
+ * in the order sent or reordered with one gap at a time, this gives
+ * tcptrace's answers, with these known differences:
+ *   - a second gap while one is open (more reordering, or data tcptrace
+ *     took for a window probe and did not record) is taken as sent: data
+ *     later sent into it counts as retransmitted, where tcptrace sees new
  *     data;
- *   - at most NTFW_NOSAMPLE ranges without samples are kept; more are
- *     merged, which can lose samples (never add any);
+ *   - more than NTFW_NOSAMPLE ranges without samples are merged, which
+ *     can lose samples (never add any);
  *   - tcptrace ignores already acked segments of the previous 2^30-byte
  *     quadrant when looking for transmissions that spoil a sample; ntfw
- *     does not, so a spurious retransmission just below such a boundary
- *     can cost a sample;
+ *     does not, so a retransmission of acked data just below such a
+ *     boundary can cost a sample;
  *   - a retransmission sent in the same microsecond as, but after, the
  *     segment it spoils is taken as later (tcptrace compares times);
  *   - an ACK is taken to end a segment: one in the middle of a segment
@@ -53,8 +54,6 @@
 
 #include "features.h"
 #include "parse.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(sizeof(struct ntfw_features) <= 400,
 	       "a flow must fit in 512 bytes");
@@ -536,7 +535,6 @@ void ntfw_features_update(struct ntfw_features *f, const struct ntfw_pkt *p,
 		d->init_win_bytes += len;
 		d->init_win_pkts++;
 	}
-	(void)ts_ns;
 }
 
 /* ---- values and export ---- */
@@ -603,21 +601,33 @@ uint64_t ntfw_feature_value(const struct ntfw_features *f, enum ntfw_feature id)
 	return 0;
 }
 
-/* Append like snprintf() at offset @n, counting what does not fit. */
+/*
+ * Append like snprintf() at offset @n, counting what does not fit.  No
+ * printf: a record has some fifty numbers, and formatting them with
+ * snprintf was most of the time "ntfw -r" spent.
+ */
 static int put_str(char *buf, size_t size, int n, const char *s)
 {
-	size_t off = (size_t)n < size ? (size_t)n : size;
-	int k = snprintf(buf + off, size - off, "%s", s);
+	size_t len = strlen(s), off = (size_t)n, k;
 
-	return k < 0 ? n : n + k;
+	if (off + 1 < size) {
+		k = len < size - off - 1 ? len : size - off - 1;
+		memcpy(buf + off, s, k);
+		buf[off + k] = '\0';
+	}
+	return n + (int)len;
 }
 
 static int put_num(char *buf, size_t size, int n, uint64_t v)
 {
-	char num[24];
+	char num[24], *p = num + sizeof(num) - 1;
 
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	return put_str(buf, size, n, num);
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return put_str(buf, size, n, p);
 }
 
 static int put_name(char *buf, size_t size, int n, bool json,

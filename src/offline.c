@@ -4,6 +4,7 @@
  * header behind the link layer, and the engine does the rest exactly as in
  * the daemon, with the capture's timestamps as the clock.
  */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,12 +100,23 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 	struct pcap_pkthdr *h;
 	const u_char *d;
 	pcap_t *pc;
+	FILE *f;
 	int dlt, rc, ret = 0;
 
-	pc = pcap_open_offline_with_tstamp_precision(path,
-						     PCAP_TSTAMP_PRECISION_NANO,
-						     errbuf);
+	/* Our own FILE with a large buffer: with stdio's default, reading
+	 * the capture was a third of the run, in small read(2) calls. */
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		fprintf(stderr, "ntfw: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	setvbuf(f, NULL, _IOFBF, 1u << 20);
+	pc = pcap_fopen_offline_with_tstamp_precision(f,
+						      PCAP_TSTAMP_PRECISION_NANO,
+						      errbuf);
 	if (!pc) {
+		if (f != stdin)
+			fclose(f);
 		/* libpcap names the file itself when it could not open it. */
 		if (!strncmp(errbuf, path, strlen(path)))
 			fprintf(stderr, "ntfw: %s\n", errbuf);
