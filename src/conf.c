@@ -57,6 +57,7 @@ struct parser {
 	struct ntfw_conf *conf;
 	unsigned int queue_line, default_line, failopen_line;
 	unsigned int timeout_line, flows_line, eventlog_line;
+	unsigned int maxlen_line, copy_line, sockbuf_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	/* State of the rule being parsed. */
@@ -1334,6 +1335,24 @@ static int parse_flows(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+/* queue-maxlen N, copy-range N, socket-buffer N: a number in a range. */
+static int parse_uint_stmt(struct parser *ps, const struct tok *kw,
+			   unsigned long lo, unsigned long hi, uint32_t *out)
+{
+	unsigned long n;
+	struct tok v;
+
+	if (need_word(ps, kw, &v))
+		return -1;
+	if (parse_num(v.s, v.len, hi, &n) || n < lo) {
+		perr(ps, &v, "bad %.*s '%.*s' (%lu-%lu)", (int)kw->len, kw->s,
+		     (int)v.len, v.s, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
 /* event-log PATH */
 static int parse_event_log(struct parser *ps, const struct tok *kw)
 {
@@ -1387,6 +1406,17 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->flows_line) ?: parse_flows(ps, t);
 	} else if (tok_is(t, "event-log")) {
 		rc = once(ps, t, &ps->eventlog_line) ?: parse_event_log(ps, t);
+	} else if (tok_is(t, "queue-maxlen")) {
+		rc = once(ps, t, &ps->maxlen_line) ?:
+		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
+	} else if (tok_is(t, "copy-range")) {
+		/* 40 + 20: an IPv6 header and a TCP header at the least. */
+		rc = once(ps, t, &ps->copy_line) ?:
+		     parse_uint_stmt(ps, t, 60, 65535, &ps->conf->copy_range);
+	} else if (tok_is(t, "socket-buffer")) {
+		rc = once(ps, t, &ps->sockbuf_line) ?:
+		     parse_uint_stmt(ps, t, 65536, 1u << 30,
+				     &ps->conf->socket_buffer);
 	} else {
 		perr(ps, t, "unknown keyword '%.*s'", (int)t->len, t->s);
 		return -1;
@@ -1454,6 +1484,9 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->timeout[NTFW_TC_OTHER] = 30;
 	ps.conf->timeout[NTFW_TC_CLOSED] = 10;
 	ps.conf->flows_max = NTFW_FLOWS_MAX_DEFAULT;
+	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
+	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
+	ps.conf->socket_buffer = NTFW_SOCKET_BUFFER_DEFAULT;
 	find_set_decls(&ps, text, len);
 	for (;;) {
 		t = next(&ps);

@@ -13,6 +13,9 @@
 #define NTFW_MAX_QUEUES 64
 #define NTFW_MAX_ERRORS 20
 #define NTFW_MAX_RULES 65000
+#define NTFW_QUEUE_MAXLEN_DEFAULT 1024u	/* the kernel's own default */
+#define NTFW_COPY_RANGE_DEFAULT 512u	/* headers, IPv6 extensions included */
+#define NTFW_SOCKET_BUFFER_DEFAULT (8u << 20)
 #define NTFW_FLOWS_MAX_DEFAULT 65536u	/* about 32 MB at most */
 
 struct ntfw_set {
@@ -29,6 +32,9 @@ struct ntfw_conf {
 	uint32_t timeout[NTFW_TC_MAX];	/* idle seconds per flow class */
 	uint32_t flows_max;		/* flow table bound, all workers */
 	char *event_log;		/* flow records (JSON lines), or NULL */
+	uint32_t queue_maxlen;		/* packets the kernel holds per queue */
+	uint32_t copy_range;		/* bytes of each packet copied to us */
+	uint32_t socket_buffer;		/* netlink receive buffer, bytes */
 	struct ntfw_set *sets;
 	unsigned int nsets;
 	struct ntfw_rule *rules;

@@ -36,9 +36,23 @@ static void usage(FILE *f)
 static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
 		   unsigned int n)
 {
-	struct ntfw_stats *s[NTFW_MAX_QUEUES];
+	struct ntfw_stats *s[NTFW_MAX_QUEUES] = { 0 };
 	unsigned int i;
 
+	/* What the kernel lost or holds: the losses we cannot see. */
+	for (i = 0; i < n; i++) {
+		struct ntfw_nfq_kstats ks;
+
+		if (ntfw_nfq_kernel_stats(w[i].queue, &ks))
+			continue;
+		log_info("stats: queue %u given=%llu waiting=%llu queue-dropped=%llu user-dropped=%llu enobufs=%llu",
+			 w[i].queue, (unsigned long long)ks.id_sequence,
+			 (unsigned long long)ks.waiting,
+			 (unsigned long long)ks.queue_dropped,
+			 (unsigned long long)ks.user_dropped,
+			 (unsigned long long)__atomic_load_n(&w[i].nfq.enobufs,
+							     __ATOMIC_RELAXED));
+	}
 	for (i = 0; i < n; i++)
 		s[i] = &w[i].engine.stats;
 	ntfw_stats_report(conf, s, n);

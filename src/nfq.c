@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,7 +20,6 @@
 
 #include "nfq.h"
 
-#define NFQ_RCVBUF (8u << 20) /* absorbs bursts while a verdict is late */
 
 static int nfq_send_verdict(struct ntfw_nfq *q, uint32_t id,
 			    unsigned int verdict)
@@ -101,6 +101,7 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
 	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)o->copy_range);
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 	nlh->nlmsg_flags |= NLM_F_ACK;
@@ -120,7 +121,7 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
 int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 		  const struct ntfw_nfq_opts *o, ntfw_nfq_cb cb, void *arg)
 {
-	int one = 1, rcvbuf = NFQ_RCVBUF, rc;
+	int one = 1, rcvbuf = (int)o->rcvbuf, rc;
 
 	memset(q, 0, sizeof(*q));
 	q->queue = queue;
@@ -141,7 +142,8 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 		goto fail;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
-	/* Best effort: without CAP_NET_ADMIN we keep the default size. */
+	/* A large buffer absorbs bursts while a verdict is late.  Best
+	 * effort: without CAP_NET_ADMIN the kernel caps it at rmem_max. */
 	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
@@ -173,7 +175,8 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
 			if (errno == ENOBUFS) {
-				q->enobufs++;
+				__atomic_store_n(&q->enobufs, q->enobufs + 1,
+						 __ATOMIC_RELAXED);
 				continue;
 			}
 			return -errno;
@@ -194,4 +197,31 @@ void ntfw_nfq_close(struct ntfw_nfq *q)
 	q->nl = NULL;
 	free(q->buf);
 	q->buf = NULL;
+}
+
+int ntfw_nfq_kernel_stats(uint16_t queue, struct ntfw_nfq_kstats *ks)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	unsigned long long v[9];
+	char line[256];
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	/* queue portid waiting copy_mode copy_range queue_dropped
+	 * user_dropped id_sequence 1 */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			   &v[7], &v[8]) < 8 || v[0] != queue)
+			continue;
+		ks->waiting = v[2];
+		ks->queue_dropped = v[5];
+		ks->user_dropped = v[6];
+		ks->id_sequence = v[7];
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
 }

@@ -39,7 +39,20 @@ struct ntfw_nfq {
 struct ntfw_nfq_opts {
 	bool fail_open;
 	uint32_t copy_range;
+	uint32_t maxlen;	/* packets the kernel may hold for us */
+	uint32_t rcvbuf;	/* socket receive buffer, bytes */
 };
+
+/* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue). */
+struct ntfw_nfq_kstats {
+	uint64_t waiting;	/* queued now, waiting for a verdict */
+	uint64_t queue_dropped;	/* dropped: the queue was full (fail-open no) */
+	uint64_t user_dropped;	/* dropped: our socket buffer was full */
+	uint64_t id_sequence;	/* packets given to us so far */
+};
+
+/* 0, or -1 when the queue is not bound in this network namespace. */
+int ntfw_nfq_kernel_stats(uint16_t queue, struct ntfw_nfq_kstats *ks);
 
 /*
  * Open a netlink socket and bind it to @queue; waits for the kernel's

@@ -73,7 +73,9 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 {
 	struct ntfw_nfq_opts o = {
 		.fail_open = conf->fail_open,
-		.copy_range = 0xffff,
+		.copy_range = conf->copy_range,
+		.maxlen = conf->queue_maxlen,
+		.rcvbuf = conf->socket_buffer,
 	};
 	int rc;
 

@@ -364,6 +364,14 @@ static void stateful_errors(void **state)
 		  "test.conf:1:11: error: bad flow table size '10' (64-67108864)\n" },
 		{ "flows 100\n",
 		  "test.conf:1:7: error: expected 'max' after 'flows', got '100'\n" },
+		{ "queue-maxlen 0\n",
+		  "test.conf:1:14: error: bad queue-maxlen '0' (1-16777216)\n" },
+		{ "copy-range 40\n",
+		  "test.conf:1:12: error: bad copy-range '40' (60-65535)\n" },
+		{ "socket-buffer 1k\n",
+		  "test.conf:1:15: error: bad socket-buffer '1k' (65536-1073741824)\n" },
+		{ "copy-range 100\ncopy-range 200\n",
+		  "test.conf:2:1: error: duplicate 'copy-range' statement (first at line 1)\n" },
 		{ "event-log flows.json\n",
 		  "test.conf:1:11: error: event-log needs an absolute path, got 'flows.json'\n" },
 		{ "drop flow pkts_c2s > 1 flow pkts_c2s > 2 flow pkts_c2s > 3 "
@@ -400,6 +408,14 @@ static void stateful_settings(void **state)
 	assert_int_equal(c->timeout[NTFW_TC_OTHER], 30);
 	assert_int_equal(c->flows_max, NTFW_FLOWS_MAX_DEFAULT);
 	assert_null(c->event_log);
+	assert_int_equal(c->queue_maxlen, 1024);
+	assert_int_equal(c->copy_range, 512);
+	assert_int_equal(c->socket_buffer, 8 << 20);
+	ntfw_conf_free(c);
+	c = conf("queue-maxlen 16\ncopy-range 128\nsocket-buffer 1048576\n");
+	assert_int_equal(c->queue_maxlen, 16);
+	assert_int_equal(c->copy_range, 128);
+	assert_int_equal(c->socket_buffer, 1048576);
 	ntfw_conf_free(c);
 	c = conf("timeout tcp 100 closed 3\nflows max 1000\nevent-log /var/log/ntfw.json\n"
 		 "drop name r proto tcp rate over 10/minute burst 3 per dst\n");
