@@ -91,8 +91,20 @@ check: deps
 	$(Q)tests/run.sh
 
 # Benchmarks: not part of check (timed results need a quiet machine).
+BENCH_TOOLS := $(B)/bench/udpflood $(B)/bench/udpsink $(B)/bench/nf-queue
+NFQ_EXAMPLE := /usr/share/doc/libnetfilter-queue-dev/examples/nf-queue.c
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(B)/bench
+	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE -o $@ $<
+
+# The baseline: libnetfilter_queue's own example, as Debian ships it.
+$(B)/bench/nf-queue: $(NFQ_EXAMPLE)
+	@mkdir -p $(B)/bench
+	$(Q)$(CC) -O2 -o $@ $< $(LIBS)
+
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)bench/run.sh
 
 demo: deps

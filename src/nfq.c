@@ -36,6 +36,28 @@ static int nfq_send_verdict(struct ntfw_nfq *q, uint32_t id,
 	return 0;
 }
 
+/*
+ * Accepts are answered in batches: one NFQNL_MSG_VERDICT_BATCH accepts
+ * every packet up to an id that is still waiting.  A drop is answered at
+ * once, so it is no longer waiting when the batch covering it arrives.
+ */
+#define NFQ_BATCH_MAX 64
+
+static void nfq_flush(struct ntfw_nfq *q)
+{
+	char buf[128];
+	struct nlmsghdr *nlh;
+
+	if (!q->batch_n)
+		return;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
+	nfq_nlmsg_verdict_put(nlh, q->batch_id, NF_ACCEPT);
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		q->send_errors++;
+	q->batches++;
+	q->batch_n = 0;
+}
+
 static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ntfw_nfq *q = data;
@@ -74,7 +96,13 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (attr[NFQA_CAP_LEN])
 		m.wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	verdict = q->cb(&m, q->arg);
-	nfq_send_verdict(q, m.id, verdict);
+	if (verdict == NF_ACCEPT) {
+		q->batch_id = m.id;
+		if (++q->batch_n == NFQ_BATCH_MAX)
+			nfq_flush(q);
+	} else {
+		nfq_send_verdict(q, m.id, verdict);
+	}
 	return MNL_CB_OK;
 }
 
@@ -113,6 +141,7 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
 		if (n < 0)
 			return errno == ENOBUFS ? 1 : -errno;
 		rc = nfq_process(q, n, q->seq);
+		nfq_flush(q);
 		if (rc <= 0)
 			return rc;
 	}
@@ -172,6 +201,11 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 	for (;;) {
 		n = recv(fd, q->buf, q->bufsize, MSG_DONTWAIT);
 		if (n < 0) {
+			int err = errno;
+
+			/* Nothing more to read now: answer what we hold. */
+			nfq_flush(q);
+			errno = err;
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
 			if (errno == ENOBUFS) {

@@ -31,9 +31,12 @@ struct ntfw_nfq {
 	size_t bufsize;
 	ntfw_nfq_cb cb;
 	void *arg;
+	uint32_t batch_id;	/* highest accepted id not yet answered */
+	uint32_t batch_n;	/* accepts waiting for one batch verdict */
 	uint64_t bad_msgs;	/* netlink messages we could not use */
 	uint64_t enobufs;	/* receive buffer overruns seen */
 	uint64_t send_errors;	/* verdicts the kernel refused */
+	uint64_t batches;	/* batch verdicts sent */
 };
 
 struct ntfw_nfq_opts {

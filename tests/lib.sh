@@ -16,6 +16,7 @@ T_PIDS=()
 
 t_cleanup() {
 	local pid ns
+	set +e # a script under errexit must still clean up everything
 	for pid in "${T_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done

@@ -65,6 +65,11 @@ bracket
 [ "$LO" -le "$hi0" ] && [ "$lo0" -le "$HI" ] ||
 	fail "packets lost: queued-verdicted was $lo0..$hi0, now $LO..$HI"
 info "ok: queued minus verdicted stayed in $lo0..$hi0 / $LO..$HI"
+# Every verdict reached the kernel (accepts go in batches): nothing waits.
+for q in 0 1 2 3; do
+	assert_eq "queue $q: packets waiting for a verdict" 0 \
+		"$(grep "^ntfw: stats: queue $q " "$NTFW_LOG" | tail -n 1 | sed -n 's/.* waiting=\([0-9]*\).*/\1/p')"
+done
 assert_ge "web counter" 40 "$(rule_pkts web)"
 assert_eq "nothing dropped" 0 "$(stat_total dropped)"
 ntfw_stop
