@@ -57,7 +57,7 @@ struct parser {
 	struct ntfw_conf *conf;
 	unsigned int queue_line, default_line, failopen_line;
 	unsigned int timeout_line, flows_line, eventlog_line;
-	unsigned int maxlen_line, copy_line, sockbuf_line;
+	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	/* State of the rule being parsed. */
@@ -1353,6 +1353,26 @@ static int parse_uint_stmt(struct parser *ps, const struct tok *kw,
 	return 0;
 }
 
+/* fastpath after N | fastpath off */
+static int parse_fastpath(struct parser *ps, const struct tok *kw)
+{
+	char buf[80];
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (tok_is(&t, "off")) {
+		ps->conf->fastpath_after = 0;
+		return 0;
+	}
+	if (!tok_is(&t, "after")) {
+		perr(ps, &t, "expected 'after' or 'off' after 'fastpath', got %s",
+		     tok_str(&t, buf, sizeof(buf)));
+		return -1;
+	}
+	return parse_uint_stmt(ps, kw, 1, 1000000, &ps->conf->fastpath_after);
+}
+
 /* event-log PATH */
 static int parse_event_log(struct parser *ps, const struct tok *kw)
 {
@@ -1406,6 +1426,8 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->flows_line) ?: parse_flows(ps, t);
 	} else if (tok_is(t, "event-log")) {
 		rc = once(ps, t, &ps->eventlog_line) ?: parse_event_log(ps, t);
+	} else if (tok_is(t, "fastpath")) {
+		rc = once(ps, t, &ps->fastpath_line) ?: parse_fastpath(ps, t);
 	} else if (tok_is(t, "queue-maxlen")) {
 		rc = once(ps, t, &ps->maxlen_line) ?:
 		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
@@ -1502,6 +1524,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 		fprintf(err, "%s: too many errors (%d), stopped reporting after %d\n",
 			file, ps.nerr, NTFW_MAX_ERRORS);
 	free(ps.decls);
+	ntfw_policy_finality(ps.conf);
 	if (ps.nerr) {
 		ntfw_conf_free(ps.conf);
 		return ps.nerr;

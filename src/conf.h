@@ -13,6 +13,8 @@
 #define NTFW_MAX_QUEUES 64
 #define NTFW_MAX_ERRORS 20
 #define NTFW_MAX_RULES 65000
+/* The packet and connection mark bit of the kernel fast path. */
+#define NTFW_FASTPATH_MARK 0x40000000u
 #define NTFW_QUEUE_MAXLEN_DEFAULT 1024u	/* the kernel's own default */
 #define NTFW_COPY_RANGE_DEFAULT 512u	/* headers, IPv6 extensions included */
 #define NTFW_SOCKET_BUFFER_DEFAULT (8u << 20)
@@ -35,6 +37,8 @@ struct ntfw_conf {
 	uint32_t queue_maxlen;		/* packets the kernel holds per queue */
 	uint32_t copy_range;		/* bytes of each packet copied to us */
 	uint32_t socket_buffer;		/* netlink receive buffer, bytes */
+	uint32_t fastpath_after;	/* packets before a hand-off; 0: off */
+	bool default_final;		/* no rule can catch what default got */
 	struct ntfw_set *sets;
 	unsigned int nsets;
 	struct ntfw_rule *rules;

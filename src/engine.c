@@ -55,7 +55,7 @@ static void flow_counters(struct ntfw_engine *e)
 enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 				     const uint8_t *data, uint32_t caplen,
 				     uint32_t wirelen,
-				     const struct ntfw_meta *m)
+				     const struct ntfw_meta *m, bool *handoff)
 {
 	const struct ntfw_conf *conf = e->conf;
 	struct ntfw_stats *st = &e->stats;
@@ -99,6 +99,16 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	}
 	STAT_INC(st->rule_pkts[idx]);
 	STAT_ADD(st->rule_bytes[idx], p.ip_len);
+	/* Accepted for good: the kernel can take the rest of the connection
+	 * (drops stay here: the kernel forgets an unconfirmed connection's
+	 * mark together with its dropped first packet). */
+	if (handoff && v == NTFW_ACCEPT && conf->fastpath_after && !f->handoff &&
+	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&
+	    ntfw_policy_final(conf, &p, idx)) {
+		f->handoff = 1;
+		*handoff = true;
+		STAT_INC(st->handoffs);
+	}
 	flow_counters(e);
 out:
 	if (v == NTFW_DROP)

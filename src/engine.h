@@ -37,10 +37,15 @@ int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,
 		     uint32_t flows_max, ntfw_flow_end_cb on_end, void *arg);
 void ntfw_engine_free(struct ntfw_engine *e);
 
+/*
+ * The verdict for one packet.  With @handoff non-NULL, *@handoff is set
+ * when the packet's flow has been accepted for good ("fastpath after N"):
+ * the caller then asks the kernel to take the connection over.
+ */
 enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 				     const uint8_t *data, uint32_t caplen,
 				     uint32_t wirelen,
-				     const struct ntfw_meta *m);
+				     const struct ntfw_meta *m, bool *handoff);
 
 /* Timers: end idle flows.  Call at least once a second. */
 void ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns);

@@ -50,6 +50,7 @@ struct ntfw_flow {
 	uint8_t end;		/* enum ntfw_flow_end once decided */
 	uint8_t verdict;	/* enum ntfw_verdict of the record */
 	uint16_t rule;		/* index of the deciding rule, nrules = default */
+	uint8_t handoff;	/* accepted for good: the kernel has it now */
 	uint16_t cport, sport;	/* client and server port (ICMP: echo id) */
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list of its class */

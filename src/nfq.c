@@ -21,14 +21,16 @@
 #include "nfq.h"
 
 
-static int nfq_send_verdict(struct ntfw_nfq *q, uint32_t id,
+static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 			    unsigned int verdict)
 {
 	char buf[128];
 	struct nlmsghdr *nlh;
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->queue);
-	nfq_nlmsg_verdict_put(nlh, id, (int)verdict);
+	nfq_nlmsg_verdict_put(nlh, m->id, (int)verdict);
+	if (m->set_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, m->new_mark);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		q->send_errors++;
 		return -errno;
@@ -93,15 +95,17 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 		m.caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
 	m.wirelen = m.caplen;
+	if (attr[NFQA_MARK])
+		m.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (attr[NFQA_CAP_LEN])
 		m.wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
 	verdict = q->cb(&m, q->arg);
-	if (verdict == NF_ACCEPT) {
+	if (verdict == NF_ACCEPT && !m.set_mark) {
 		q->batch_id = m.id;
 		if (++q->batch_n == NFQ_BATCH_MAX)
 			nfq_flush(q);
 	} else {
-		nfq_send_verdict(q, m.id, verdict);
+		nfq_send_verdict(q, &m, verdict);
 	}
 	return MNL_CB_OK;
 }

@@ -17,10 +17,14 @@ struct ntfw_nfq_msg {
 	const uint8_t *data;	/* network header onwards */
 	uint32_t caplen;	/* bytes present */
 	uint32_t wirelen;	/* bytes the packet really has */
+	uint32_t mark;		/* the packet's mark */
+	bool set_mark;		/* the callback sets: answer with new_mark */
+	uint32_t new_mark;
 };
 
-/* Returns the verdict (NF_ACCEPT / NF_DROP) for the packet. */
-typedef unsigned int (*ntfw_nfq_cb)(const struct ntfw_nfq_msg *m, void *arg);
+/* Returns the verdict (NF_ACCEPT, NF_DROP, NF_REPEAT) for the packet, and
+ * may ask for a new packet mark with it (m->set_mark). */
+typedef unsigned int (*ntfw_nfq_cb)(struct ntfw_nfq_msg *m, void *arg);
 
 struct ntfw_nfq {
 	struct mnl_socket *nl;

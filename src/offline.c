@@ -157,7 +157,8 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 		m.wire_len = dlt == DLT_EN10MB ? h->len : 0;
 		ntfw_engine_tick(&e, m.ts_ns);
 		ntfw_engine_packet(&e, d + off, h->caplen - (uint32_t)off,
-				   h->len > (uint32_t)off ? h->len - (uint32_t)off : 0, &m);
+				   h->len > (uint32_t)off ? h->len - (uint32_t)off : 0, &m,
+				   NULL);
 	}
 	if (rc == PCAP_ERROR) {
 		/* Report what was read, then the error. */

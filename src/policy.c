@@ -196,3 +196,49 @@ const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 	*idx = conf->nrules;
 	return NULL;
 }
+
+void ntfw_policy_finality(struct ntfw_conf *conf)
+{
+	bool ok = true;
+	unsigned int i;
+
+	for (i = 0; i < conf->nrules; i++) {
+		struct ntfw_rule *r = &conf->rules[i];
+
+		ok = ok && !(r->have & ~NTFW_M_CONN) && !r->nflowc;
+		r->final = ok;
+	}
+	conf->default_final = ok;
+}
+
+static bool decision_final(const struct ntfw_conf *conf, unsigned int idx,
+			   enum ntfw_verdict *v)
+{
+	if (idx < conf->nrules) {
+		*v = conf->rules[idx].verdict;
+		return conf->rules[idx].final;
+	}
+	*v = conf->def;
+	return conf->default_final;
+}
+
+bool ntfw_policy_final(const struct ntfw_conf *conf, const struct ntfw_pkt *p,
+		       unsigned int idx)
+{
+	struct ntfw_pkt m = *p;
+	enum ntfw_verdict v, mv;
+	unsigned int midx;
+
+	if (!decision_final(conf, idx, &v))
+		return false;
+	/* Later fragments carry no ports: they are no witness. */
+	if (p->flags & NTFW_PKT_LATERFRAG)
+		return false;
+	/* The other direction must get the same verdict, for good too. */
+	memcpy(m.src, p->dst, sizeof(m.src));
+	memcpy(m.dst, p->src, sizeof(m.dst));
+	m.sport = p->dport;
+	m.dport = p->sport;
+	ntfw_policy_eval(conf, &m, NULL, &midx);
+	return decision_final(conf, midx, &mv) && mv == v;
+}

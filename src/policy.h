@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct ntfw_conf;
 struct ntfw_pkt;
 struct ntfw_ifcache;
 
@@ -94,7 +95,26 @@ struct ntfw_rule {
 	unsigned int nflowc;
 	struct ntfw_rate rate;		/* NTFW_M_RATE */
 	struct ntfw_rate fps;		/* NTFW_M_FPS */
+	bool final;	/* its decision can be handed to the kernel */
 };
+
+/* Matches whose outcome is the same for every packet of a connection in
+ * either direction, once checked both ways (addresses and ports swap). */
+#define NTFW_M_CONN (NTFW_M_FAMILY | NTFW_M_PROTO | NTFW_M_SRC | NTFW_M_DST | \
+		     NTFW_M_SPORT | NTFW_M_DPORT)
+
+/*
+ * Mark the rules whose decision is final for a connection: the rule and
+ * every rule above it test only connection fields (NTFW_M_CONN), so no
+ * later packet can fall to another rule.  conf->default_final likewise.
+ */
+void ntfw_policy_finality(struct ntfw_conf *conf);
+
+/* Whether the decision @idx just made for @p holds for every packet of
+ * its connection: it is final, and the mirrored packet (the other
+ * direction) gets the same verdict from a final decision. */
+bool ntfw_policy_final(const struct ntfw_conf *conf, const struct ntfw_pkt *p,
+		       unsigned int idx);
 
 struct ntfw_conf;
 struct ntfw_flow;

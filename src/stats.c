@@ -73,12 +73,13 @@ void ntfw_stats_report(const struct ntfw_conf *conf,
 		 (unsigned long long)SUM(accepted),
 		 (unsigned long long)SUM(dropped),
 		 (unsigned long long)SUM(malformed));
-	log_info("stats: flows active=%llu created=%llu ended=%llu evicted=%llu expired=%llu log-errors=%llu",
+	log_info("stats: flows active=%llu created=%llu ended=%llu evicted=%llu expired=%llu handed-off=%llu log-errors=%llu",
 		 (unsigned long long)SUM(flows_active),
 		 (unsigned long long)SUM(flows_created),
 		 (unsigned long long)SUM(flows_ended),
 		 (unsigned long long)SUM(flows_evicted),
 		 (unsigned long long)SUM(flows_expired),
+		 (unsigned long long)SUM(handoffs),
 		 (unsigned long long)SUM(log_errors));
 	for (r = 1; r < NTFW_MALFORMED_MAX; r++)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%llu",

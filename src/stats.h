@@ -24,6 +24,7 @@ struct ntfw_stats {
 	uint64_t flows_evicted;
 	uint64_t flows_expired;
 	uint64_t log_errors;	/* flow records the event log refused */
+	uint64_t handoffs;	/* flows handed to the kernel fast path */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;
 };

@@ -52,7 +52,7 @@ static void write_record(const struct ntfw_flow *f, void *arg)
 		STAT_INC(w->engine.stats.log_errors);
 }
 
-static unsigned int worker_cb(const struct ntfw_nfq_msg *m, void *arg)
+static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 {
 	struct ntfw_worker *w = arg;
 	struct ntfw_meta meta = {
@@ -63,8 +63,19 @@ static unsigned int worker_cb(const struct ntfw_nfq_msg *m, void *arg)
 		.ts_ns = now_ns(),
 	};
 
-	return ntfw_engine_packet(&w->engine, m->data, m->caplen, m->wirelen,
-				  &meta) == NTFW_DROP ? NF_DROP : NF_ACCEPT;
+	bool handoff = false;
+
+	if (ntfw_engine_packet(&w->engine, m->data, m->caplen, m->wirelen,
+			       &meta, &handoff) == NTFW_DROP)
+		return NF_DROP;
+	if (!handoff)
+		return NF_ACCEPT;
+	/* The fast path: the packet runs the chain again with our mark
+	 * bit; the ruleset saves it to the connection's mark and accepts
+	 * the connection's later packets itself (rules/). */
+	m->set_mark = true;
+	m->new_mark = m->mark | NTFW_FASTPATH_MARK;
+	return NF_REPEAT;
 }
 
 int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,

@@ -78,7 +78,7 @@ static enum ntfw_verdict feed(struct rig *r, const uint8_t *b, size_t n)
 	struct ntfw_meta m = { .hook = 1, .ts_ns = r->now };
 
 	ntfw_engine_tick(&r->e, r->now);
-	return ntfw_engine_packet(&r->e, b, (uint32_t)n, (uint32_t)n, &m);
+	return ntfw_engine_packet(&r->e, b, (uint32_t)n, (uint32_t)n, &m, NULL);
 }
 
 static enum ntfw_verdict tcp(struct rig *r, const char *src, const char *dst,
@@ -372,6 +372,10 @@ static void stateful_errors(void **state)
 		  "test.conf:1:15: error: bad socket-buffer '1k' (65536-1073741824)\n" },
 		{ "copy-range 100\ncopy-range 200\n",
 		  "test.conf:2:1: error: duplicate 'copy-range' statement (first at line 1)\n" },
+		{ "fastpath sometimes\n",
+		  "test.conf:1:10: error: expected 'after' or 'off' after 'fastpath', got 'sometimes'\n" },
+		{ "fastpath after 0\n",
+		  "test.conf:1:16: error: bad fastpath '0' (1-1000000)\n" },
 		{ "event-log flows.json\n",
 		  "test.conf:1:11: error: event-log needs an absolute path, got 'flows.json'\n" },
 		{ "drop flow pkts_c2s > 1 flow pkts_c2s > 2 flow pkts_c2s > 3 "
