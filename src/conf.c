@@ -222,6 +222,18 @@ static void skip_stmt(struct parser *ps)
 
 /* ---- values ---- */
 
+/* A word that must follow: "missing value after 'kw'" when it does not. */
+static int need_word(struct parser *ps, const struct tok *after,
+		     struct tok *t)
+{
+	*t = next(ps);
+	if (t->type == T_WORD)
+		return 0;
+	perr(ps, after, "missing value after '%.*s'", (int)after->len,
+	     after->s);
+	return -1;
+}
+
 static int word_copy(const struct tok *t, char *buf, size_t size)
 {
 	if (t->len >= size)
@@ -467,12 +479,10 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 	const struct ntfw_set *old;
 	struct ntfw_set *sets;
 	char name[NTFW_NAME_MAX], buf[80];
-	struct tok t = next(ps);
+	struct tok t;
 
-	if (t.type != T_WORD) {
-		perr(ps, kw, "missing value after 'set'");
+	if (need_word(ps, kw, &t))
 		return -1;
-	}
 	if (name_ok(ps, &t, "set", name))
 		return -1;
 	old = find_set(c, name);
@@ -923,17 +933,6 @@ static int finish_rule(struct parser *ps, struct ntfw_rule *r)
 }
 
 
-/* A word that must follow: "missing value after 'kw'" when it does not. */
-static int need_word(struct parser *ps, const struct tok *after,
-		     struct tok *t)
-{
-	*t = next(ps);
-	if (t->type == T_WORD)
-		return 0;
-	perr(ps, after, "missing value after '%.*s'", (int)after->len,
-	     after->s);
-	return -1;
-}
 
 static const char *const cmp_names[] = {
 	[NTFW_GT] = ">", [NTFW_GE] = ">=", [NTFW_LT] = "<",
@@ -1093,11 +1092,8 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 		break;
 	}
 	/* The rest take exactly one word. */
-	t = next(ps);
-	if (t.type != T_WORD) {
-		perr(ps, kw, "missing value after '%.*s'", (int)kw->len, kw->s);
+	if (need_word(ps, kw, &t))
 		return -1;
-	}
 	switch (k) {
 	case K_NAME:
 		ps->name_tok = t;
@@ -1234,12 +1230,10 @@ static int parse_choice(struct parser *ps, const struct tok *kw,
 			const char *a, const char *b, int *which)
 {
 	char buf[80];
-	struct tok t = next(ps);
+	struct tok t;
 
-	if (t.type != T_WORD) {
-		perr(ps, kw, "missing value after '%.*s'", (int)kw->len, kw->s);
+	if (need_word(ps, kw, &t))
 		return -1;
-	}
 	if (tok_is(&t, a) || tok_is(&t, b)) {
 		*which = tok_is(&t, b);
 		return 0;
@@ -1252,12 +1246,10 @@ static int parse_choice(struct parser *ps, const struct tok *kw,
 static int parse_queue(struct parser *ps, const struct tok *kw)
 {
 	unsigned long lo, hi;
-	struct tok t = next(ps);
+	struct tok t;
 
-	if (t.type != T_WORD) {
-		perr(ps, kw, "missing value after 'queue'");
+	if (need_word(ps, kw, &t))
 		return -1;
-	}
 	if (parse_range(ps, &t, "queue", 65535, &lo, &hi))
 		return -1;
 	if (hi - lo + 1 > NTFW_MAX_QUEUES) {
