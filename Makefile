@@ -91,7 +91,8 @@ check: deps
 	$(Q)tests/run.sh
 
 # Benchmarks: not part of check (timed results need a quiet machine).
-BENCH_TOOLS := $(B)/bench/udpflood $(B)/bench/udpsink $(B)/bench/nf-queue
+BENCH_TOOLS := $(B)/bench/udpflood $(B)/bench/udpsink $(B)/bench/tcpbench \
+	       $(B)/bench/nf-queue
 NFQ_EXAMPLE := /usr/share/doc/libnetfilter-queue-dev/examples/nf-queue.c
 
 $(B)/bench/%: bench/%.c

@@ -7,6 +7,9 @@ pcapgen.py OUT PACKETS: connections from 10.213.0.0/16 clients to
 segments acked every second segment, and a FIN close, in time order.
 Frames are Ethernet, captured at 96 bytes (headers only), so a million
 packets make a file of about 130 MB rather than 1.5 GB.
+
+pcapgen.py --syn OUT FLOWS: one SYN from each of FLOWS distinct clients
+(address and port), 1 microsecond apart, to fill a flow table.
 """
 import struct
 import sys
@@ -20,12 +23,39 @@ def csum_free_ip(src, dst, proto, payload_len, ident):
                        0x4000, 64, proto, 0, src, dst)
 
 
-def main():
-    out, total = sys.argv[1], int(sys.argv[2])
+ETH = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00"
+SERVER = bytes([10, 213, 0, 1])
+
+
+def open_pcap(out):
     f = open(out, "wb", buffering=1 << 20)
     f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, SNAP, 1))
-    eth = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00"
-    server = bytes([10, 213, 0, 1])
+    return f
+
+
+def syns(out, flows):
+    f = open_pcap(out)
+    t = 1_700_000_000 * 1_000_000
+    for n in range(flows):
+        client = bytes([10, 213, 1 + (n >> 16) % 250, (n >> 8) & 255])
+        th = struct.pack("!HHIIBBHHH", 1024 + (n & 255), 80, n, 0, 0x50,
+                         0x02, 65535, 0, 0)
+        frame = ETH + csum_free_ip(client, SERVER, 6, 20, n & 0xffff) + th
+        t += 1
+        f.write(struct.pack("<IIII", t // 1_000_000, t % 1_000_000,
+                            len(frame), len(frame)))
+        f.write(frame)
+    f.close()
+    print(f"{out}: {flows} SYNs")
+
+
+def main():
+    if sys.argv[1] == "--syn":
+        syns(sys.argv[2], int(sys.argv[3]))
+        return
+    out, total = sys.argv[1], int(sys.argv[2])
+    f = open_pcap(out)
+    eth, server = ETH, SERVER
     t = 1_700_000_000 * 1_000_000  # microseconds
     written = conn = 0
     while written < total:

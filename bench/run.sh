@@ -2,14 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make bench: measurements taken side by side in one run, each reported as
 # a ratio to its baseline measured in the same run.  Writes a table on
-# stdout and bench/results.json.
+# stdout, bench/results.json and a chart of the packet rates,
+# bench/results.png (gnuplot).  Root; every network figure is taken in a
+# pair of namespaces joined by a veth, the firewall in the server's.
 #
 # 1. small packets, every packet queued: 64-byte UDP datagrams from two
-#    senders (bench/udpflood, sendmmsg) to a sink (bench/udpsink) in
-#    namespaces, for BENCH_SECONDS (default 3) each: no queue at all;
-#    libnetfilter_queue's own example nf-queue.c; ntfw with 1 queue and a
-#    100-rule policy; ntfw with 2 queues.  Datagrams per second received.
-# 2. offline: "ntfw -r" against "tcptrace -l -r" on the same capture of
+#    senders (bench/udpflood, sendmmsg) to a sink (bench/udpsink), for
+#    BENCH_SECONDS (default 3) each: no queue at all; libnetfilter_queue's
+#    own example nf-queue.c; ntfw with 1 queue and a 100-rule policy; ntfw
+#    with 2 queues.  Datagrams per second received.
+# 2. TCP bulk: iperf3 for BENCH_SECONDS: no firewall; ntfw with
+#    "fastpath after 8"; ntfw with "fastpath off" (every packet queued).
+# 3. new TCP connections per second (bench/tcpbench crr: connect, one
+#    byte there and back, close), for BENCH_SECONDS: no firewall; ntfw.
+# 4. latency: 20000 one-byte TCP round trips on one connection (bench/
+#    tcpbench rr), p50 and p99: no firewall; ntfw; the difference.
+# 5. memory: peak resident size of "ntfw -r" filling a table of 10 k,
+#    100 k and 1 M flows (one SYN each, bench/pcapgen.py --syn, "flows max"
+#    the same); bytes per flow from the difference.
+# 6. offline: "ntfw -r" against "tcptrace -l -r" on the same capture of
 #    BENCH_PACKETS (default 1000000) packets made by bench/pcapgen.py: wall
 #    time (best of BENCH_RUNS, default 3) and peak resident memory.
 set -u
@@ -21,7 +32,7 @@ PACKETS=${BENCH_PACKETS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 SECONDS_EACH=${BENCH_SECONDS:-3}
 WORK=$T_TMP
-for c in tcptrace python3; do
+for c in tcptrace python3 iperf3 gnuplot; do
 	command -v "$c" >/dev/null || { echo "bench: $c is not installed (make deps)" >&2; exit 1; }
 done
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is not installed (apt-get install time)" >&2; exit 1; }
@@ -43,20 +54,27 @@ best() {
 	echo "$bt $bkb"
 }
 
-# ---- 1. small packets ----
+# ---- the network figures ----
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
 topo_pair
 ip -n "$C" addr add 10.213.0.3/24 dev c0
-python3 -c 'print("\n".join("drop name r%d proto tcp dport %d" % (i, 10000 + i) for i in range(100)))' \
+# The connection loop opens thousands of connections from one address:
+# let it reuse TIME_WAIT ports (the client's namespace only).
+ip netns exec "$C" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+	net.ipv4.ip_local_port_range="1024 65000"
+# 100 rules that every packet is checked against and none matches: ports
+# below the client's ephemeral range, so no reply matches either.
+python3 -c 'print("\n".join("drop name r%d proto tcp dport %d" % (i, 100 + i) for i in range(100)))' \
 	>"$WORK/rules100.conf"
 printf 'queue 0-1\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100q2.conf"
+printf 'fastpath after 8\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp.conf"
 
 # udp_round: datagrams per second through the server's firewall now.
 udp_round() {
 	local f1 f2 got secs
 	bg "$WORK/sink.log" ip netns exec "$S" build/bench/udpsink 10.213.0.1 9000 "$SECONDS_EACH"
 	local sink=$BG_PID
-	wait_for 5 grep -q ready "$WORK/sink.log"
+	wait_for 5 grep -q ready "$WORK/sink.log" || { echo "bench: udpsink did not start" >&2; exit 1; }
 	ip netns exec "$C" build/bench/udpflood 10.213.0.2 10.213.0.1 9000 $((SECONDS_EACH + 1)) >/dev/null &
 	f1=$!
 	ip netns exec "$C" build/bench/udpflood 10.213.0.3 10.213.0.1 9000 $((SECONDS_EACH + 1)) >/dev/null &
@@ -66,33 +84,118 @@ udp_round() {
 	awk "BEGIN {printf \"%d\", $got / $secs}"
 }
 
-echo "bench: small packets, ${SECONDS_EACH} s each"
+# bulk_round: TCP goodput through the firewall now, Mbit/s.
+bulk_round() {
+	bg "$WORK/iperf-s.log" ip netns exec "$S" iperf3 -s -1 -B 10.213.0.1
+	local srv=$BG_PID
+	wait_for 5 _listening "$S" 5201 || { echo "bench: iperf3 did not start" >&2; exit 1; }
+	timeout $((SECONDS_EACH + 20)) ip netns exec "$C" iperf3 -c 10.213.0.1 -t "$SECONDS_EACH" -J >"$WORK/iperf.json"
+	wait "$srv"
+	python3 -c 'import json, sys
+print("%d" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' \
+		"$WORK/iperf.json"
+}
+
+# tcp_round MODE ARG: bench/tcpbench MODE against a server in $S.
+tcp_round() {
+	bg "$WORK/tcpb-s.log" ip netns exec "$S" build/bench/tcpbench serve 10.213.0.1 7000 60
+	local srv=$BG_PID
+	wait_for 5 grep -q ready "$WORK/tcpb-s.log" || { echo "bench: tcpbench did not start" >&2; exit 1; }
+	timeout 60 ip netns exec "$C" build/bench/tcpbench "$1" 10.213.0.1 7000 "$2"
+	kill "$srv"
+	wait "$srv" 2>/dev/null || true
+}
+crr_round() {
+	local n secs
+	read -r n secs <<<"$(tcp_round crr "$SECONDS_EACH")"
+	awk "BEGIN {printf \"%d\", $n / $secs}"
+}
+
+echo "bench: no firewall"
 pps_none=$(udp_round)
+bulk_none=$(bulk_round)
+crr_none=$(crr_round)
+read -r p50_none p99_none <<<"$(tcp_round rr 20000)"
+
+echo "bench: nf-queue.c"
 ip netns exec "$S" build/ntfw-rules install >/dev/null 2>&1
 bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
 nfq_pid=$BG_PID
 sleep 0.5
 pps_nfq=$(udp_round)
 kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
+
+echo "bench: ntfw, 1 queue, 100 rules"
 ntfw_start "$S" "$WORK/rules100.conf"
 pps_1q=$(udp_round)
+bulk_off=$(bulk_round)
+crr_ntfw=$(crr_round)
+read -r p50_ntfw p99_ntfw <<<"$(tcp_round rr 20000)"
 ntfw_stop
+ntfw_start "$S" "$WORK/rules100fp.conf"
+bulk_fp=$(bulk_round)
+ntfw_stop
+
+echo "bench: ntfw, 2 queues, 100 rules"
 ip netns exec "$S" build/ntfw-rules -q 0-1 install >/dev/null 2>&1
 ntfw_start "$S" "$WORK/rules100q2.conf"
 pps_2q=$(udp_round)
 ntfw_stop
+
 ratio() { awk "BEGIN {printf \"%.2f\", $1 / ($2 > 0 ? $2 : 1)}"; }
+goal() { awk "BEGIN {print ($1) ? \"met\" : \"missed\"}"; }
+row() { printf '%-44s %14s %10s\n' "$@"; }
 
-printf '\n%-44s %12s %16s\n' "small packets (64-byte UDP), ${SECONDS_EACH} s" "datagrams/s" "ratio to nf-queue"
-printf '%-44s %12s %16s\n' "no queue" "$pps_none" "$(ratio "$pps_none" "$pps_nfq")"
-printf '%-44s %12s %16s\n' "nf-queue.c (accept all)" "$pps_nfq" "1.00"
-printf '%-44s %12s %16s\n' "ntfw, 1 queue, 100 rules" "$pps_1q" "$(ratio "$pps_1q" "$pps_nfq")"
-printf '%-44s %12s %16s\n' "ntfw, 2 queues, 100 rules" "$pps_2q" "$(ratio "$pps_2q" "$pps_nfq")"
-printf 'goals: 1 queue >= 1.0 of nf-queue.c: %s; 2 queues >= 1.5: %s\n' \
-	"$(awk "BEGIN {print ($pps_1q >= $pps_nfq) ? \"met\" : \"missed\"}")" \
-	"$(awk "BEGIN {print ($pps_2q >= 1.5 * $pps_nfq) ? \"met\" : \"missed\"}")"
+echo
+row "1. small packets (64-byte UDP), ${SECONDS_EACH} s" "datagrams/s" "ratio"
+row "no queue" "$pps_none" "$(ratio "$pps_none" "$pps_nfq")"
+row "nf-queue.c (accept all)" "$pps_nfq" "1.00"
+row "ntfw, 1 queue, 100 rules" "$pps_1q" "$(ratio "$pps_1q" "$pps_nfq")"
+row "ntfw, 2 queues, 100 rules" "$pps_2q" "$(ratio "$pps_2q" "$pps_nfq")"
+echo "goals: 1 queue >= 1.0 of nf-queue.c: $(goal "$pps_1q >= $pps_nfq");" \
+	"2 queues >= 1.5: $(goal "$pps_2q >= 1.5 * $pps_nfq")"
+echo
+row "2. TCP bulk (iperf3), ${SECONDS_EACH} s" "Mbit/s" "ratio"
+row "no firewall" "$bulk_none" "1.00"
+row "ntfw, fastpath after 8" "$bulk_fp" "$(ratio "$bulk_fp" "$bulk_none")"
+row "ntfw, fastpath off" "$bulk_off" "$(ratio "$bulk_off" "$bulk_none")"
+echo "goal: fast path >= 0.9 of no firewall: $(goal "$bulk_fp >= 0.9 * $bulk_none")"
+echo
+row "3. new TCP connections, ${SECONDS_EACH} s" "conn/s" "ratio"
+row "no firewall" "$crr_none" "1.00"
+row "ntfw, 100 rules" "$crr_ntfw" "$(ratio "$crr_ntfw" "$crr_none")"
+echo "goal: >= 0.7 of no firewall: $(goal "$crr_ntfw >= 0.7 * $crr_none")"
+echo
+add50=$(awk "BEGIN {printf \"%.1f\", $p50_ntfw - $p50_none}")
+add99=$(awk "BEGIN {printf \"%.1f\", $p99_ntfw - $p99_none}")
+row "4. TCP round trip, 1 byte, 20000 times" "p50 us" "p99 us"
+row "no firewall" "$p50_none" "$p99_none"
+row "ntfw, 100 rules" "$p50_ntfw" "$p99_ntfw"
+row "added by ntfw" "$add50" "$add99"
+echo "goal: p99 added < 100 us: $(goal "$add99 < 100")"
 
-# ---- 2. offline ----
+# ---- 5. memory ----
+echo "bench: memory"
+declare -A rss
+for n in 10000 100000 1000000; do
+	python3 bench/pcapgen.py --syn "$WORK/syn.pcap" "$n" >/dev/null
+	printf 'flows max %d\n' "$n" >"$WORK/mem.conf"
+	/usr/bin/time -o "$WORK/time" -f "%M" build/ntfw -r "$WORK/syn.pcap" \
+		-c "$WORK/mem.conf" >/dev/null 2>"$WORK/mem.log"
+	rss[$n]=$(tail -n 1 "$WORK/time")
+	grep -q "created=$n " "$WORK/mem.log" || { echo "bench: the table did not hold $n flows" >&2; exit 1; }
+done
+rm -f "$WORK/syn.pcap"
+per_flow=$(awk "BEGIN {printf \"%d\", (${rss[1000000]} - ${rss[10000]}) * 1024 / 990000}")
+echo
+row "5. memory, flows in the table" "resident kB" "bytes/flow"
+for n in 10000 100000 1000000; do
+	row "$n" "${rss[$n]}" "$(awk "BEGIN {printf \"%d\", ${rss[$n]} * 1024 / $n}")"
+done
+row "per added flow (1 M minus 10 k)" "" "$per_flow"
+echo "goal: at most 512 bytes per flow: $(goal "$per_flow <= 512")"
+
+# ---- 6. offline ----
 echo
 echo "bench: generating a capture of $PACKETS packets"
 python3 bench/pcapgen.py "$WORK/cap.pcap" "$PACKETS"
@@ -102,25 +205,50 @@ flows=$(build/ntfw -r "$WORK/cap.pcap" 2>/dev/null | wc -l)
 speed=$(awk "BEGIN {printf \"%.1f\", $tt / ($nt > 0.005 ? $nt : 0.005)}")
 mem=$(awk "BEGIN {printf \"%.1f\", $tkb / $nkb}")
 
-printf '\n%-36s %12s %12s %10s\n' "offline, $PACKETS packets" "ntfw -r" "tcptrace" "ratio"
+printf '\n%-36s %12s %12s %10s\n' "6. offline, $PACKETS packets" "ntfw -r" "tcptrace" "ratio"
 printf '%-36s %12s %12s %9sx\n' "wall time, best of $RUNS (s)" "$nt" "$tt" "$speed"
 printf '%-36s %12s %12s %9sx\n' "peak resident memory (kB)" "$nkb" "$tkb" "$mem"
 printf '%-36s %12s\n' "flow records written" "$flows"
-printf 'goal: ntfw -r at least 20x faster than tcptrace: %s\n' \
-	"$(awk "BEGIN {print ($speed >= 20) ? \"met\" : \"missed\"}")"
+echo "goal: ntfw -r at least 20x faster than tcptrace: $(goal "$speed >= 20")"
 
 cat >bench/results.json <<JSON
 {
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "machine": "$(nproc) cores, $(awk '/MemTotal/ {printf "%d MiB", $2 / 1024}' /proc/meminfo), $(uname -r)",
-  "small_packets": {
-    "seconds": $SECONDS_EACH,
-    "no_queue_pps": $pps_none,
-    "nf_queue_pps": $pps_nfq,
-    "ntfw_1q_100rules_pps": $pps_1q,
-    "ntfw_2q_100rules_pps": $pps_2q,
+  "seconds_each": $SECONDS_EACH,
+  "small_packets_pps": {
+    "no_queue": $pps_none,
+    "nf_queue": $pps_nfq,
+    "ntfw_1q_100rules": $pps_1q,
+    "ntfw_2q_100rules": $pps_2q,
     "ntfw_1q_ratio": $(ratio "$pps_1q" "$pps_nfq"),
     "ntfw_2q_ratio": $(ratio "$pps_2q" "$pps_nfq")
+  },
+  "tcp_bulk_mbit": {
+    "no_firewall": $bulk_none,
+    "ntfw_fastpath": $bulk_fp,
+    "ntfw_fastpath_off": $bulk_off,
+    "fastpath_ratio": $(ratio "$bulk_fp" "$bulk_none"),
+    "fastpath_off_ratio": $(ratio "$bulk_off" "$bulk_none")
+  },
+  "tcp_connections_per_s": {
+    "no_firewall": $crr_none,
+    "ntfw": $crr_ntfw,
+    "ratio": $(ratio "$crr_ntfw" "$crr_none")
+  },
+  "tcp_round_trip_us": {
+    "no_firewall_p50": $p50_none,
+    "no_firewall_p99": $p99_none,
+    "ntfw_p50": $p50_ntfw,
+    "ntfw_p99": $p99_ntfw,
+    "added_p50": $add50,
+    "added_p99": $add99
+  },
+  "memory": {
+    "rss_kb_10k_flows": ${rss[10000]},
+    "rss_kb_100k_flows": ${rss[100000]},
+    "rss_kb_1m_flows": ${rss[1000000]},
+    "bytes_per_flow": $per_flow
   },
   "offline": {
     "packets": $PACKETS,
@@ -136,3 +264,25 @@ cat >bench/results.json <<JSON
 }
 JSON
 echo "bench: wrote bench/results.json"
+
+# The chart: packets (and connections) per second, one bar each.
+cat >"$WORK/pps.dat" <<DAT
+"no queue" $pps_none
+"nf-queue.c" $pps_nfq
+"ntfw 1 queue" $pps_1q
+"ntfw 2 queues" $pps_2q
+DAT
+gnuplot <<GP
+set terminal pngcairo size 800,480 noenhanced
+set output "bench/results.png"
+set title "64-byte UDP datagrams per second, every one queued ($(date -u +%Y-%m-%d), $(nproc) cores)"
+set style fill solid 0.6 border -1
+set boxwidth 0.6
+set yrange [0:*]
+set ylabel "datagrams/s"
+set grid ytics
+unset key
+plot "$WORK/pps.dat" using 0:2:xtic(1) with boxes lc rgb "#3a6ea5", \
+     "" using 0:2:(sprintf("%d", \$2)) with labels offset 0,1
+GP
+echo "bench: wrote bench/results.png"
