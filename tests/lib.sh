@@ -142,15 +142,63 @@ rule_pkts() {
 	echo "$line" | sed -n 's/.* packets=\([0-9]*\) .*/\1/p'
 }
 
+# stat_field LINE FIELD: FIELD of the last report line "stats: LINE ...",
+# as in stat_field "queue 1" waiting, or stat_field flows created.
+stat_field() {
+	grep "^ntfw: stats: $1 " "$NTFW_LOG" | tail -n 1 |
+		sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
 # stat_total FIELD: FIELD (packets, accepted, dropped, malformed) of the
 # last "total" line; stat_malformed REASON likewise.
-stat_total() {
-	grep '^ntfw: stats: total ' "$NTFW_LOG" | tail -n 1 |
-		sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+stat_total() { stat_field total "$1"; }
+stat_malformed() { stat_field malformed "$1"; }
+
+# queued NS: packets that ntfw's queue rules in NS have sent to a queue,
+# both families, every hook.
+queued() {
+	local t c sum=0
+	for t in iptables ip6tables; do
+		for c in NTFW-INPUT NTFW-OUTPUT NTFW-FORWARD; do
+			sum=$((sum + $(ip netns exec "$1" $t -L $c -v -n -x |
+				awk '/NFQUEUE/ {s += $1} END {print s + 0}')))
+		done
+	done
+	echo "$sum"
 }
-stat_malformed() {
-	grep '^ntfw: stats: malformed ' "$NTFW_LOG" | tail -n 1 |
-		sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+
+# Every packet queued while the daemon runs gets a verdict: "queued minus
+# verdicted" (the packets that bypass accepted before the daemon was bound)
+# stays the same from one reading to the next.  A reading of the daemon's
+# total is bracketed by readings of the queue rules' counters, so it is a
+# range.  verdicts_mark NS takes the first reading; assert_verdicted NS
+# QUEUE... takes another, fails unless the two ranges meet, and checks
+# that no packet waits for a verdict on any QUEUE (accepts go in batches:
+# every batch reached the kernel).  The ruleset counts a GSO packet once
+# and the daemon each of its segments: bulk TCP sent from NS needs
+# gso_max_segs 1 on the device.
+verdicts_mark() {
+	_verdicts_bracket "$1"
+	V_LO=$LO V_HI=$HI
+}
+assert_verdicted() {
+	local ns=$1 q
+	shift
+	_verdicts_bracket "$ns"
+	[ "$LO" -le "$V_HI" ] && [ "$V_LO" -le "$HI" ] ||
+		fail "packets lost: queued-verdicted was $V_LO..$V_HI, now $LO..$HI"
+	info "ok: queued minus verdicted stayed in $V_LO..$V_HI / $LO..$HI"
+	for q in "$@"; do
+		assert_eq "queue $q: packets waiting for a verdict" 0 \
+			"$(stat_field "queue $q" waiting)"
+	done
+}
+_verdicts_bracket() {
+	local before after
+	before=$(queued "$1")
+	ntfw_stats
+	after=$(queued "$1")
+	LO=$((before - $(stat_total packets)))
+	HI=$((after - $(stat_total packets)))
 }
 
 # rules_install NS [ARGS]: the ntfw ruleset, through the user's own tool.
@@ -197,13 +245,15 @@ no_offload() {
 }
 
 # capture_start NS DEV FILE [FILTER...]: tcpdump writing every packet as it
-# comes; capture_stop waits until the file stops growing, then stops it.
+# comes, with a buffer (32 MB) that holds a few seconds of a busy veth
+# while the daemon and the transfer share the CPUs; capture_stop waits
+# until the file stops growing, then stops it.
 capture_start() {
 	local ns=$1 dev=$2 file=$3
 	shift 3
 	CAP_FILE=$file
 	bg "$file.log" ip netns exec "$ns" tcpdump --immediate-mode -U -n -s 0 \
-		-i "$dev" -w "$file" "$@"
+		-B 32768 -i "$dev" -w "$file" "$@"
 	CAP_PID=$BG_PID
 	wait_for 5 grep -q "listening on" "$file.log" || fail "tcpdump did not start"
 }

@@ -39,18 +39,13 @@ for i in range(int(sys.argv[1])):
     s.sendto(b"x" * 32, ("10.213.0.1", 9999))' "$N"
 }
 
-queued() {
-	ip netns exec "$S" iptables -L NTFW-INPUT -v -n -x |
-		awk '/NFQUEUE/ {s += $1} END {print s + 0}'
-}
-
 # overload MODE: run one round; sets RECEIVED, QDROP, SEEN, QUEUED.
 overload() {
 	printf 'queue-maxlen 16\nfail-open %s\naccept name probe proto udp dport 9999\n' \
 		"$1" >"$T_TMP/ntfw.conf"
 	ntfw_start "$S" "$T_TMP/ntfw.conf"
-	local q0 g0
-	q0=$(queued)
+	local q0
+	q0=$(queued "$S")
 	bg "$T_TMP/recv.log" receive 4
 	local rpid=$BG_PID
 	wait_for 5 grep -q ready "$T_TMP/recv.log" || fail "receiver did not start"
@@ -60,12 +55,10 @@ overload() {
 	kill -CONT "$NTFW_PID"
 	wait "$rpid"
 	RECEIVED=$(tail -n 1 "$T_TMP/recv.log")
-	QUEUED=$(($(queued) - q0))
+	QUEUED=$(($(queued "$S") - q0))
 	ntfw_stats
-	local line
-	line=$(grep '^ntfw: stats: queue 0 ' "$NTFW_LOG" | tail -n 1)
-	info "$line"
-	QDROP=$(echo "$line" | sed -n 's/.* queue-dropped=\([0-9]*\).*/\1/p')
+	info "$(grep '^ntfw: stats: queue 0 ' "$NTFW_LOG" | tail -n 1)"
+	QDROP=$(stat_field "queue 0" queue-dropped)
 	SEEN=$(rule_pkts probe) # datagrams the daemon saw
 	ntfw_stop
 }

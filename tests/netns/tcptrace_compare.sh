@@ -37,7 +37,7 @@ http_serve "$S" fd00:213::1 8086
 run_capture() {
 	local name=$1
 	shift
-	capture_start "$C" c0 "$T_TMP/$name.pcap" -Z root -B 32768 tcp
+	capture_start "$C" c0 "$T_TMP/$name.pcap" -Z root tcp
 	"$@" || fail "$name: traffic failed"
 	# Wait for the closing handshakes, retransmitted FINs included.
 	wait_for 10 no_closing || fail "$name: connections did not close"
