@@ -30,7 +30,7 @@ endif
 
 CORE := conf parse policy ifcache log features flow limiter engine stats record
 DAEMON := $(CORE) nfq worker offline main
-UNIT_TESTS := test_conf test_parse test_policy test_flow test_features
+UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)
@@ -61,6 +61,11 @@ $(B)/test_%.o: tests/unit/test_%.c | $(B)
 $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
+
+# The queue's messages, without a socket: nfq.o and its libraries.
+$(B)/test_nfq: $(B)/test_nfq.o $(B)/nfq.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 tests: $(UNIT_TESTS:%=$(B)/%)
 

@@ -58,6 +58,7 @@ struct parser {
 	unsigned int queue_line, default_line, failopen_line;
 	unsigned int timeout_line, flows_line, eventlog_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
+	unsigned int gso_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	/* State of the rule being parsed. */
@@ -1410,6 +1411,11 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		     parse_choice(ps, t, "no", "yes", &v);
 		if (!rc)
 			ps->conf->fail_open = v;
+	} else if (tok_is(t, "gso")) {
+		rc = once(ps, t, &ps->gso_line) ?:
+		     parse_choice(ps, t, "no", "yes", &v);
+		if (!rc)
+			ps->conf->gso = v;
 	} else if (tok_is(t, "set")) {
 		rc = parse_set(ps, t);
 	} else if (tok_is(t, "timeout")) {

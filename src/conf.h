@@ -31,6 +31,7 @@ struct ntfw_conf {
 	uint16_t queue_lo, queue_hi;
 	enum ntfw_verdict def;
 	bool fail_open;
+	bool gso;			/* GSO super-packets queued whole */
 	uint32_t timeout[NTFW_TC_MAX];	/* idle seconds per flow class */
 	uint32_t flows_max;		/* flow table bound, all workers */
 	char *event_log;		/* flow records (JSON lines), or NULL */

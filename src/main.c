@@ -45,12 +45,16 @@ static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
 
 		if (ntfw_nfq_kernel_stats(w[i].queue, &ks))
 			continue;
-		log_info("stats: queue %u given=%llu waiting=%llu queue-dropped=%llu user-dropped=%llu enobufs=%llu",
+		log_info("stats: queue %u given=%llu waiting=%llu queue-dropped=%llu user-dropped=%llu enobufs=%llu gso=%llu ct=%llu",
 			 w[i].queue, (unsigned long long)ks.id_sequence,
 			 (unsigned long long)ks.waiting,
 			 (unsigned long long)ks.queue_dropped,
 			 (unsigned long long)ks.user_dropped,
 			 (unsigned long long)__atomic_load_n(&w[i].nfq.enobufs,
+							     __ATOMIC_RELAXED),
+			 (unsigned long long)__atomic_load_n(&w[i].nfq.gso_pkts,
+							     __ATOMIC_RELAXED),
+			 (unsigned long long)__atomic_load_n(&w[i].nfq.ct_pkts,
 							     __ATOMIC_RELAXED));
 	}
 	for (i = 0; i < n; i++)
@@ -128,6 +132,11 @@ static int run(const struct ntfw_conf *conf, int foreground)
 		log_info("ready: queue %u-%u, %u rules, default %s",
 			 conf->queue_lo, conf->queue_hi, conf->nrules,
 			 ntfw_verdict_name(conf->def));
+	/* Every queue asked the same kernel: one line says it. */
+	if (conf->fastpath_after)
+		log_info("conntrack glue: %s", w[0].nfq.ct_glue ?
+			 "yes, hand-off verdicts mark the connection" :
+			 "no, the ruleset saves the packet mark to the connection");
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;

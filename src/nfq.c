@@ -15,23 +15,79 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "nfq.h"
 
+/* A message to the queue holding a verdict header; NULL if @len is short. */
+static struct nlmsghdr *nfq_verdict_put(char *buf, size_t len, uint16_t type,
+					uint16_t queue, uint32_t id,
+					unsigned int verdict)
+{
+	struct nfqnl_msg_verdict_hdr vh = {
+		.verdict = htonl(verdict),
+		.id = htonl(id),
+	};
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
+		return NULL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(queue);
+	if (!mnl_attr_put_check(nlh, len, NFQA_VERDICT_HDR, sizeof(vh), &vh))
+		return NULL;
+	return nlh;
+}
+
+size_t ntfw_nfq_verdict_build(char *buf, size_t len, uint16_t queue,
+			      const struct ntfw_nfq_msg *m,
+			      unsigned int verdict, bool ct)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	nlh = nfq_verdict_put(buf, len, NFQNL_MSG_VERDICT, queue, m->id,
+			      verdict);
+	if (!nlh)
+		return 0;
+	if (!m->set_mark)
+		return nlh->nlmsg_len;
+	if (!mnl_attr_put_u32_check(nlh, len, NFQA_MARK, htonl(m->new_mark)))
+		return 0;
+	if (!ct || !m->ct_set_bits)
+		return nlh->nlmsg_len;
+	/*
+	 * The kernel takes the connection from the queued packet, not from
+	 * the message, and sets its mark to (mark & ~CTA_MARK_MASK) ^
+	 * CTA_MARK: with both the same, exactly these bits are set.
+	 */
+	nest = mnl_attr_nest_start_check(nlh, len, NFQA_CT);
+	if (!nest ||
+	    !mnl_attr_put_u32_check(nlh, len, CTA_MARK, htonl(m->ct_set_bits)) ||
+	    !mnl_attr_put_u32_check(nlh, len, CTA_MARK_MASK,
+				    htonl(m->ct_set_bits)))
+		return 0;
+	mnl_attr_nest_end(nlh, nest);
+	return nlh->nlmsg_len;
+}
 
 static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 			    unsigned int verdict)
 {
 	char buf[128];
-	struct nlmsghdr *nlh;
+	size_t n;
 
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->queue);
-	nfq_nlmsg_verdict_put(nlh, m->id, (int)verdict);
-	if (m->set_mark)
-		nfq_nlmsg_verdict_put_mark(nlh, m->new_mark);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
+	n = ntfw_nfq_verdict_build(buf, sizeof(buf), q->queue, m, verdict,
+				   m->ct);
+	if (mnl_socket_sendto(q->nl, buf, n) < 0) {
 		q->send_errors++;
 		return -errno;
 	}
@@ -52,53 +108,79 @@ static void nfq_flush(struct ntfw_nfq *q)
 
 	if (!q->batch_n)
 		return;
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, q->queue);
-	nfq_nlmsg_verdict_put(nlh, q->batch_id, NF_ACCEPT);
+	nlh = nfq_verdict_put(buf, sizeof(buf), NFQNL_MSG_VERDICT_BATCH,
+			      q->queue, q->batch_id, NF_ACCEPT);
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		q->send_errors++;
 	q->batches++;
 	q->batch_n = 0;
 }
 
-static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
+int ntfw_nfq_msg_parse(const struct nlmsghdr *nlh, uint16_t queue,
+		       struct ntfw_nfq_msg *m)
 {
-	struct ntfw_nfq *q = data;
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	const struct nfqnl_msg_packet_hdr *ph;
 	const struct nfgenmsg *nfg;
-	struct ntfw_nfq_msg m = { 0 };
-	unsigned int verdict;
 
+	memset(m, 0, sizeof(*m));
+	/* Without a packet id there is nothing we can answer. */
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_QUEUE ||
 	    NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET ||
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg) ||
-	    nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR]) {
-		/* Without a packet id there is nothing we can answer. */
-		q->bad_msgs++;
-		return MNL_CB_OK;
-	}
+	    nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
+		return -1;
 	nfg = mnl_nlmsg_get_payload(nlh);
-	if (ntohs(nfg->res_id) != q->queue) {
+	if (ntohs(nfg->res_id) != queue)
+		return -1;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	m->id = ntohl(ph->packet_id);
+	m->hw_proto = ntohs(ph->hw_protocol);
+	m->hook = ph->hook;
+	if (attr[NFQA_IFINDEX_INDEV])
+		m->iif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_IFINDEX_OUTDEV])
+		m->oif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	if (attr[NFQA_PAYLOAD]) {
+		m->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		m->caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	/* The copy stops at copy-range; NFQA_CAP_LEN then says how long
+	 * the packet is (a GSO super-packet: up to 64 KiB and more). */
+	m->wirelen = m->caplen;
+	if (attr[NFQA_CAP_LEN])
+		m->wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	if (attr[NFQA_MARK])
+		m->mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
+	/* Only a kernel with the conntrack glue sends NFQA_CT, and only for
+	 * a packet with a connection: then a verdict can mark it. */
+	m->ct = attr[NFQA_CT] != NULL;
+	if (attr[NFQA_SKB_INFO])
+		m->gso = !!(ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
+			    NFQA_SKB_GSO);
+	return 0;
+}
+
+/* A counter the main thread reads for its reports. */
+static void nfq_count(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ntfw_nfq *q = data;
+	struct ntfw_nfq_msg m;
+	unsigned int verdict;
+
+	if (ntfw_nfq_msg_parse(nlh, q->queue, &m)) {
 		q->bad_msgs++;
 		return MNL_CB_OK;
 	}
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	m.id = ntohl(ph->packet_id);
-	m.hw_proto = ntohs(ph->hw_protocol);
-	m.hook = ph->hook;
-	if (attr[NFQA_IFINDEX_INDEV])
-		m.iif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
-	if (attr[NFQA_IFINDEX_OUTDEV])
-		m.oif = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
-	if (attr[NFQA_PAYLOAD]) {
-		m.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		m.caplen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-	}
-	m.wirelen = m.caplen;
-	if (attr[NFQA_MARK])
-		m.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
-	if (attr[NFQA_CAP_LEN])
-		m.wirelen = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+	if (m.ct)
+		nfq_count(&q->ct_pkts);
+	if (m.gso)
+		nfq_count(&q->gso_pkts);
 	verdict = q->cb(&m, q->arg);
 	if (verdict == NF_ACCEPT && !m.set_mark) {
 		q->batch_id = m.id;
@@ -120,10 +202,14 @@ static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
 	return rc == MNL_CB_STOP ? 0 : 1;
 }
 
-static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
+static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
+		      bool ct)
 {
-	uint32_t flags = o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
-	uint32_t mask = NFQA_CFG_F_FAIL_OPEN;
+	uint32_t flags = (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
+			 (o->gso ? NFQA_CFG_F_GSO : 0) |
+			 (ct ? NFQA_CFG_F_CONNTRACK : 0);
+	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
+			NFQA_CFG_F_CONNTRACK;
 	struct nlmsghdr *nlh;
 	ssize_t n;
 	int rc;
@@ -183,7 +269,18 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 			   &rcvbuf, sizeof(rcvbuf));
 	/* Overruns are counted by the kernel; an error would only stop us. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	rc = nfq_config(q, o);
+	/*
+	 * NFQA_CT needs the kernel's conntrack glue.  A kernel without it
+	 * refuses the flag (EOPNOTSUPP) before it binds anything, and the
+	 * packet mark alone will do; one that loads it as a module asks
+	 * for the same message again (EAGAIN).
+	 */
+	rc = nfq_config(q, o, o->conntrack);
+	if (rc == -EAGAIN && o->conntrack)
+		rc = nfq_config(q, o, true);
+	q->ct_glue = o->conntrack && rc >= 0;
+	if (rc == -EOPNOTSUPP && o->conntrack)
+		rc = nfq_config(q, o, false);
 	if (rc < 0)
 		goto fail;
 	return 0;
@@ -213,8 +310,7 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
 			if (errno == ENOBUFS) {
-				__atomic_store_n(&q->enobufs, q->enobufs + 1,
-						 __ATOMIC_RELAXED);
+				nfq_count(&q->enobufs);
 				continue;
 			}
 			return -errno;

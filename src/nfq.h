@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct mnl_socket;
+struct nlmsghdr;
 
 /* One queued packet, as the kernel described it. */
 struct ntfw_nfq_msg {
@@ -18,8 +19,13 @@ struct ntfw_nfq_msg {
 	uint32_t caplen;	/* bytes present */
 	uint32_t wirelen;	/* bytes the packet really has */
 	uint32_t mark;		/* the packet's mark */
+	bool ct;		/* came with its connection (NFQA_CT): the
+				 * kernel has the conntrack glue */
+	bool gso;		/* a GSO super-packet, queued whole */
 	bool set_mark;		/* the callback sets: answer with new_mark */
 	uint32_t new_mark;
+	uint32_t ct_set_bits;	/* with set_mark: set these bits of the
+				 * connection's mark too, where ct allows */
 };
 
 /* Returns the verdict (NF_ACCEPT, NF_DROP, NF_REPEAT) for the packet, and
@@ -41,10 +47,16 @@ struct ntfw_nfq {
 	uint64_t enobufs;	/* receive buffer overruns seen */
 	uint64_t send_errors;	/* verdicts the kernel refused */
 	uint64_t batches;	/* batch verdicts sent */
+	bool ct_glue;		/* asked for and took NFQA_CFG_F_CONNTRACK */
+	uint64_t ct_pkts;	/* packets that came with NFQA_CT */
+	uint64_t gso_pkts;	/* GSO super-packets given whole */
 };
 
 struct ntfw_nfq_opts {
 	bool fail_open;
+	bool gso;		/* take GSO super-packets whole */
+	bool conntrack;		/* verdicts may mark connections: ask for
+				 * NFQA_CT where the kernel has it */
 	uint32_t copy_range;
 	uint32_t maxlen;	/* packets the kernel may hold for us */
 	uint32_t rcvbuf;	/* socket receive buffer, bytes */
@@ -57,6 +69,22 @@ struct ntfw_nfq_kstats {
 	uint64_t user_dropped;	/* dropped: our socket buffer was full */
 	uint64_t id_sequence;	/* packets given to us so far */
 };
+
+/*
+ * Fill @m from one NFQNL_MSG_PACKET of queue @queue.  Returns 0, or -1 when
+ * the message is not a packet of that queue or has no packet id.
+ */
+int ntfw_nfq_msg_parse(const struct nlmsghdr *nlh, uint16_t queue,
+		       struct ntfw_nfq_msg *m);
+
+/*
+ * Build in @buf the verdict on @m: its id, @verdict, the packet mark when
+ * m->set_mark and, when @ct too, an NFQA_CT that sets m->ct_set_bits of
+ * the connection's mark.  Returns the message length, 0 if @len is short.
+ */
+size_t ntfw_nfq_verdict_build(char *buf, size_t len, uint16_t queue,
+			      const struct ntfw_nfq_msg *m,
+			      unsigned int verdict, bool ct);
 
 /* 0, or -1 when the queue is not bound in this network namespace. */
 int ntfw_nfq_kernel_stats(uint16_t queue, struct ntfw_nfq_kstats *ks);

@@ -11,6 +11,12 @@
 
 #define IPV6_HDR_LEN 40
 #define IPV6_MAX_EXT 16 /* longer chains are treated as an attack */
+/*
+ * The most the 16-bit length fields hold.  A GSO super-packet past it
+ * (BIG TCP) has a length field of 0 and is as long as the wire length
+ * says: no packet that long is sent unsegmented.
+ */
+#define IP_LEN_MAX 0xffffu
 
 static const char *const malformed_names[NTFW_MALFORMED_MAX] = {
 	[NTFW_PKT_OK] = "ok",
@@ -139,6 +145,8 @@ static enum ntfw_malformed parse_ipv4(const uint8_t *data, size_t caplen,
 		return NTFW_BAD_IP_HDR;
 	p->family = 4;
 	p->ip_len = rd16(data + 2);
+	if (!p->ip_len && wirelen > IP_LEN_MAX)
+		p->ip_len = (uint32_t)wirelen;
 	if (p->ip_len < hlen || p->ip_len > wirelen)
 		return NTFW_BAD_IP_LEN;
 	p->proto = data[9];
@@ -181,8 +189,9 @@ static enum ntfw_malformed parse_ipv6(const uint8_t *data, size_t caplen,
 	if (caplen < IPV6_HDR_LEN)
 		return NTFW_BAD_IP_HDR;
 	p->family = 6;
-	/* Payload length 0 with data is a jumbogram: not on our links. */
 	p->ip_len = IPV6_HDR_LEN + rd16(data + 4);
+	if (p->ip_len == IPV6_HDR_LEN && wirelen > IPV6_HDR_LEN + IP_LEN_MAX)
+		p->ip_len = (uint32_t)wirelen;
 	if (p->ip_len > wirelen)
 		return NTFW_BAD_IP_LEN;
 	memcpy(p->src, data + 8, 16);

@@ -72,9 +72,12 @@ static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 		return NF_ACCEPT;
 	/* The fast path: the packet runs the chain again with our mark
 	 * bit; the ruleset saves it to the connection's mark and accepts
-	 * the connection's later packets itself (rules/). */
+	 * the connection's later packets itself (rules/).  Where the
+	 * kernel has the conntrack glue, the verdict marks the connection
+	 * too, whatever the ruleset does with the packet mark. */
 	m->set_mark = true;
 	m->new_mark = m->mark | NTFW_FASTPATH_MARK;
+	m->ct_set_bits = NTFW_FASTPATH_MARK;
 	return NF_REPEAT;
 }
 
@@ -84,6 +87,9 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 {
 	struct ntfw_nfq_opts o = {
 		.fail_open = conf->fail_open,
+		.gso = conf->gso,
+		/* Only hand-off verdicts mark anything. */
+		.conntrack = conf->fastpath_after != 0,
 		.copy_range = conf->copy_range,
 		.maxlen = conf->queue_maxlen,
 		.rcvbuf = conf->socket_buffer,

@@ -200,6 +200,12 @@ _verdicts_bracket() {
 	LO=$((before - $(stat_total packets)))
 	HI=$((after - $(stat_total packets)))
 }
+# stat_queue QUEUE FIELD: FIELD (given, waiting, queue-dropped, gso, ...)
+# of the last "queue" line of QUEUE.
+stat_queue() {
+	grep "^ntfw: stats: queue $1 " "$NTFW_LOG" | tail -n 1 |
+		sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
 
 # rules_install NS [ARGS]: the ntfw ruleset, through the user's own tool.
 rules_install() {

@@ -41,6 +41,15 @@ info "$queued bytes queued, $fast bytes accepted by the kernel fast path"
 assert_ge "bytes the fast path accepted (of a 2 MB file)" 1800000 "$fast"
 ntfw_stats
 assert_eq "flows handed off" 1 "$(stat_field flows handed-off)"
+# Where the kernel has the conntrack glue, packets come with their
+# connection and the hand-off verdict marks it; elsewhere neither.
+glue=$(sed -n 's/^ntfw: conntrack glue: \([a-z]*\),.*/\1/p' "$NTFW_LOG")
+info "conntrack glue: $glue"
+case $glue in
+yes) assert_ge "packets that came with their connection" 1 "$(stat_queue 0 ct)" ;;
+no) assert_eq "packets that came with their connection" 0 "$(stat_queue 0 ct)" ;;
+*) fail "no conntrack glue line: $(cat "$NTFW_LOG")" ;;
+esac
 ntfw_stop
 
 # A rule that is not final (tcp-flags) keeps every packet in userspace.

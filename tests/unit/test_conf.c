@@ -262,6 +262,7 @@ static void empty_file_defaults(void **state)
 		assert_int_equal(c->queue_hi, 0);
 		assert_int_equal(c->def, NTFW_ACCEPT);
 		assert_false(c->fail_open);
+		assert_false(c->gso);
 		assert_int_equal(c->nrules, 0);
 		assert_int_equal(c->nsets, 0);
 		ntfw_conf_free(c);
@@ -276,6 +277,17 @@ static void globals_set(void **state)
 	assert_int_equal(c->queue_hi, 7);
 	assert_int_equal(c->def, NTFW_DROP);
 	assert_true(c->fail_open);
+	ntfw_conf_free(c);
+}
+
+static void gso(void **state)
+{
+	struct ntfw_conf *c = parse_ok("gso yes\n");
+
+	assert_true(c->gso);
+	ntfw_conf_free(c);
+	c = parse_ok("gso no # every segment seen\n");
+	assert_false(c->gso);
 	ntfw_conf_free(c);
 }
 
@@ -656,6 +668,11 @@ static const struct err_case err_cases[] = {
 	  "test.conf:1:1: error: missing value after 'fail-open'\n"
 	  "fail-open  # yes or no\n"
 	  "^~~~~~~~~\n" },
+	{ "missing value after gso",
+	  "gso\n",
+	  "test.conf:1:1: error: missing value after 'gso'\n"
+	  "gso\n"
+	  "^~~\n" },
 	{ "missing value after set",
 	  "set\n",
 	  "test.conf:1:1: error: missing value after 'set'\n"
@@ -855,6 +872,13 @@ static const struct err_case err_cases[] = {
 	  "test.conf:2:1: error: duplicate 'fail-open' statement (first at line 1)\n"
 	  "fail-open no\n"
 	  "^~~~~~~~~\n" },
+	{ "duplicate gso statement",
+	  "gso yes\n"
+	  "queue 1\n"
+	  "gso no\n",
+	  "test.conf:3:1: error: duplicate 'gso' statement (first at line 1)\n"
+	  "gso no\n"
+	  "^~~\n" },
 	{ "duplicate match in a rule",
 	  "drop dport 1 dport 2\n",
 	  "test.conf:1:14: error: duplicate 'dport' in rule\n"
@@ -877,6 +901,16 @@ static const struct err_case err_cases[] = {
 	  "test.conf:1:11: error: expected 'no' or 'yes' after 'fail-open', got 'true'\n"
 	  "fail-open true\n"
 	  "          ^~~~\n" },
+	{ "expected yes or no after gso",
+	  "gso on\n",
+	  "test.conf:1:5: error: expected 'no' or 'yes' after 'gso', got 'on'\n"
+	  "gso on\n"
+	  "    ^~\n" },
+	{ "gso takes one word",
+	  "gso yes please\n",
+	  "test.conf:1:9: error: unexpected 'please'\n"
+	  "gso yes please\n"
+	  "        ^~~~~~\n" },
 	{ "bad queue",
 	  "queue one\n",
 	  "test.conf:1:7: error: bad queue 'one'\n"
@@ -1472,6 +1506,7 @@ int main(void)
 		cmocka_unit_test(example_rule_values),
 		cmocka_unit_test(empty_file_defaults),
 		cmocka_unit_test(globals_set),
+		cmocka_unit_test(gso),
 		cmocka_unit_test(queue_range),
 		cmocka_unit_test(unnamed_rules),
 		cmocka_unit_test(comments_and_blanks),

@@ -632,6 +632,57 @@ static void udp_truncated_capture(void **state)
 	assert_int_equal(p.payload_len, 1400);
 }
 
+/*
+ * A GSO super-packet ("gso yes"): far past the MTU, its copy cut at the
+ * copy range, its length from the queue.  Past 64 KiB (BIG TCP) the IP
+ * length field is 0 and the wire length is the packet's length.
+ */
+static void gso_super_packets(void **state)
+{
+	static const struct {
+		int family;
+		int jumbo;	/* a hop-by-hop header first, as some kernels */
+		uint16_t len;	/* the IP header's length field */
+		size_t wirelen;
+		enum ntfw_malformed want;
+		uint32_t ip_len, payload_len;
+	} cases[] = {
+		{ 4, 0, 65000, 65000, NTFW_PKT_OK, 65000, 65000 - 40 },
+		{ 6, 0, 65000, 65040, NTFW_PKT_OK, 65040, 65000 - 20 },
+		{ 4, 0, 0, 185000, NTFW_PKT_OK, 185000, 185000 - 40 },
+		{ 6, 0, 0, 185000, NTFW_PKT_OK, 185000, 185000 - 60 },
+		{ 6, 1, 0, 185000, NTFW_PKT_OK, 185000, 185000 - 68 },
+		/* A length of 0 on a packet that fits it is a lie. */
+		{ 4, 0, 0, 65535, NTFW_BAD_IP_LEN, 0, 0 },
+		{ 6, 0, 0, 65575, NTFW_BAD_L4_HDR, 0, 0 },
+	};
+	uint8_t b[PKT_MAX];
+	struct ntfw_pkt p;
+	unsigned int i;
+	size_t n;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].family == 4)
+			n = put_ip4(b, IPPROTO_TCP, cases[i].len, "10.0.0.1",
+				    "10.0.0.2");
+		else
+			n = put_ip6(b, cases[i].jumbo ? IPPROTO_HOPOPTS :
+					IPPROTO_TCP, cases[i].len, "fd00::1",
+				    "fd00::2");
+		if (cases[i].jumbo)
+			n += put_ext6(b + n, IPPROTO_TCP, 0);
+		n += put_tcp(b + n, &tcp_syn);
+		n += put_data(b + n, 400); /* what copy-range let through */
+		assert_reason(parse(b, n, cases[i].wirelen, &p), cases[i].want);
+		if (cases[i].want != NTFW_PKT_OK)
+			continue;
+		assert_int_equal(p.proto, IPPROTO_TCP);
+		assert_int_equal(p.dport, tcp_syn.dport);
+		assert_int_equal(p.ip_len, cases[i].ip_len);
+		assert_int_equal(p.payload_len, cases[i].payload_len);
+	}
+}
+
 /* ---- transport header checks ---- */
 
 static void tcp_data_offset(void **state)
@@ -1014,6 +1065,7 @@ int main(void)
 		cmocka_unit_test(ip4_total_length),
 		cmocka_unit_test(wirelen_below_caplen),
 		cmocka_unit_test(udp_truncated_capture),
+		cmocka_unit_test(gso_super_packets),
 		cmocka_unit_test(tcp_data_offset),
 		cmocka_unit_test(udp_length),
 		cmocka_unit_test(ip4_first_fragment),
