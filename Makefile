@@ -29,7 +29,7 @@ Q := @
 endif
 
 CORE := conf parse policy ifcache log features flow limiter engine stats record
-DAEMON := $(CORE) nfq worker offline main
+DAEMON := $(CORE) nfq worker reload offline main
 UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)

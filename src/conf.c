@@ -1589,3 +1589,69 @@ void ntfw_conf_free(struct ntfw_conf *c)
 	free(c->event_log);
 	free(c);
 }
+
+/* ---- reload ---- */
+
+unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
+				  const struct ntfw_conf *run,
+				  const char *changed[NTFW_CONF_FIXED])
+{
+	unsigned int n = 0;
+
+	/* The queues are bound and the flow tables allocated at start. */
+	if (next->queue_lo != run->queue_lo || next->queue_hi != run->queue_hi) {
+		next->queue_lo = run->queue_lo;
+		next->queue_hi = run->queue_hi;
+		changed[n++] = "queue";
+	}
+	if (next->flows_max != run->flows_max) {
+		next->flows_max = run->flows_max;
+		changed[n++] = "flows max";
+	}
+	return n;
+}
+
+struct rule_key {
+	const char *name;
+	uint16_t idx;
+};
+
+static int rule_key_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rule_key *)a)->name,
+		      ((const struct rule_key *)b)->name);
+}
+
+int ntfw_conf_rule_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
+		       bool same_verdict, uint16_t *map)
+{
+	struct rule_key *keys = malloc((to->nrules + 1) * sizeof(*keys));
+	const struct rule_key *hit;
+	struct rule_key key;
+	unsigned int i;
+
+	if (!keys)
+		return -ENOMEM;
+	/* Sorted by name: up to 65000 rules on each side. */
+	for (i = 0; i < to->nrules; i++) {
+		keys[i].name = to->rules[i].name;
+		keys[i].idx = (uint16_t)i;
+	}
+	qsort(keys, to->nrules, sizeof(*keys), rule_key_cmp);
+	for (i = 0; i < from->nrules; i++) {
+		const struct ntfw_rule *r = &from->rules[i];
+
+		key.name = r->name;
+		hit = bsearch(&key, keys, to->nrules, sizeof(*keys),
+			      rule_key_cmp);
+		if (hit && (!same_verdict ||
+			    to->rules[hit->idx].verdict == r->verdict))
+			map[i] = hit->idx;
+		else
+			map[i] = NTFW_RULE_GONE;
+	}
+	map[from->nrules] = !same_verdict || from->def == to->def ?
+			    (uint16_t)to->nrules : NTFW_RULE_GONE;
+	free(keys);
+	return 0;
+}

@@ -59,4 +59,26 @@ int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err);
 
 void ntfw_conf_free(struct ntfw_conf *conf);
 
+/* Statements that take effect only when ntfw starts. */
+#define NTFW_CONF_FIXED 2
+
+/*
+ * For a reload: put back into @next the running value (@run's) of each
+ * statement that needs a restart and differs, and name it in @changed.
+ * Returns how many were put back.
+ */
+unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
+				  const struct ntfw_conf *run,
+				  const char *changed[NTFW_CONF_FIXED]);
+
+/*
+ * Where each rule of @from stands in @to: @map[i] for rule i, and
+ * @map[from->nrules] for the default, is its index in @to (to->nrules for
+ * the default), or NTFW_RULE_GONE.  Rules are found by name; with
+ * @same_verdict, also by verdict (the default only by verdict).
+ * Returns 0 or -ENOMEM.
+ */
+int ntfw_conf_rule_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
+		       bool same_verdict, uint16_t *map);
+
 #endif

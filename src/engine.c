@@ -13,15 +13,22 @@
 #include "engine.h"
 #include "parse.h"
 
+static struct ntfw_flow_timeouts timeouts_of(const struct ntfw_conf *conf)
+{
+	struct ntfw_flow_timeouts to;
+
+	memcpy(to.sec, conf->timeout, sizeof(to.sec));
+	return to;
+}
+
 int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,
 		     uint32_t flows_max, ntfw_flow_end_cb on_end, void *arg)
 {
-	struct ntfw_flow_timeouts to;
+	struct ntfw_flow_timeouts to = timeouts_of(conf);
 	int rc;
 
 	memset(e, 0, sizeof(*e));
 	e->conf = conf;
-	memcpy(to.sec, conf->timeout, sizeof(to.sec));
 	if (ntfw_stats_init(&e->stats, conf))
 		return -1;
 	rc = ntfw_flow_table_init(&e->flows, flows_max, &to, on_end, arg);
@@ -39,6 +46,19 @@ void ntfw_engine_free(struct ntfw_engine *e)
 	ntfw_flow_table_free(&e->flows);
 	ntfw_limiter_free(&e->lim);
 	ntfw_stats_free(&e->stats);
+}
+
+void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
+{
+	struct ntfw_flow_timeouts to = timeouts_of(s->conf);
+	unsigned int n = e->conf->nrules + 1;
+
+	ntfw_stats_move_rules(&e->stats, &s->stats, s->stat_map, n);
+	ntfw_flow_renumber_rules(&e->flows, s->flow_map, n);
+	ntfw_flow_set_timeouts(&e->flows, &to);
+	/* Buckets are keyed by rule index, which means another rule now. */
+	ntfw_limiter_reset(&e->lim);
+	e->conf = s->conf;
 }
 
 static void flow_counters(struct ntfw_engine *e)

@@ -47,6 +47,22 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 				     uint32_t wirelen,
 				     const struct ntfw_meta *m, bool *handoff);
 
+/* A new configuration for an engine, prepared by the caller. */
+struct ntfw_engine_swap {
+	const struct ntfw_conf *conf;
+	struct ntfw_stats stats;	/* zeroed rule counters for @conf */
+	const uint16_t *stat_map;	/* ntfw_conf_rule_map(), same verdict */
+	const uint16_t *flow_map;	/* ntfw_conf_rule_map(), by name */
+};
+
+/*
+ * Move @e to @s->conf.  Rule counters are carried over by @s->stat_map,
+ * flows keep their features and have their rule renumbered by
+ * @s->flow_map, the timeouts are @s->conf's, rate allowances start full.
+ * @s->stats gets the old rule counters; the old conf is the caller's.
+ */
+void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s);
+
 /* Timers: end idle flows.  Call at least once a second. */
 void ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns);
 

@@ -51,10 +51,9 @@ int ntfw_flow_table_init(struct ntfw_flow_table *t, uint32_t max,
 		t->pool[i].next = i + 1 < max ? i + 1 : NTFW_FLOW_NONE;
 	t->free_head = 0;
 	t->max = max;
-	for (i = 0; i < NTFW_TC_MAX; i++) {
+	for (i = 0; i < NTFW_TC_MAX; i++)
 		t->head[i] = t->tail[i] = NTFW_FLOW_NONE;
-		t->timeout_ns[i] = (uint64_t)to->sec[i] * 1000000000ull;
-	}
+	ntfw_flow_set_timeouts(t, to);
 	/* A secret seed: remote hosts cannot aim at one hash chain. */
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
 		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ull;
@@ -69,6 +68,29 @@ void ntfw_flow_table_free(struct ntfw_flow_table *t)
 	free(t->bucket);
 	t->pool = NULL;
 	t->bucket = NULL;
+}
+
+void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
+			    const struct ntfw_flow_timeouts *to)
+{
+	unsigned int c;
+
+	/* A list stays in order of last packet whatever its timeout. */
+	for (c = 0; c < NTFW_TC_MAX; c++)
+		t->timeout_ns[c] = (uint64_t)to->sec[c] * 1000000000ull;
+}
+
+void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
+			      unsigned int n)
+{
+	unsigned int c;
+	uint32_t i;
+
+	/* The lists hold every flow in use, and only those. */
+	for (c = 0; c < NTFW_TC_MAX; c++)
+		for (i = t->head[c]; i != NTFW_FLOW_NONE; i = t->pool[i].next)
+			if (t->pool[i].rule < n)
+				t->pool[i].rule = map[t->pool[i].rule];
 }
 
 /* ---- hashing: symmetric, so both directions land in one bucket ---- */

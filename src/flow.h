@@ -91,6 +91,15 @@ int ntfw_flow_table_init(struct ntfw_flow_table *t, uint32_t max,
 			 ntfw_flow_end_cb on_end, void *arg);
 void ntfw_flow_table_free(struct ntfw_flow_table *t);
 
+/* New idle timeouts; they apply to the flows already in the table too. */
+void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
+			    const struct ntfw_flow_timeouts *to);
+
+/* A reload renumbered the rules: each flow's rule index i below @n
+ * becomes @map[i]. */
+void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
+			      unsigned int n);
+
 /*
  * The flow of @p, created when new (evicting the oldest idle flow when the
  * table is full).  *@dir is 0 when @p goes client to server.  *@created is

@@ -22,9 +22,8 @@ int ntfw_limiter_init(struct ntfw_limiter *l, uint32_t max)
 		ntfw_limiter_free(l);
 		return -ENOMEM;
 	}
-	memset(l->bucket, 0xff, l->nbuckets * sizeof(*l->bucket));
 	l->max = max;
-	l->head = l->tail = NONE;
+	ntfw_limiter_reset(l);
 	if (getrandom(&l->seed, sizeof(l->seed), GRND_NONBLOCK) != sizeof(l->seed))
 		l->seed = (uint64_t)(uintptr_t)l;
 	return 0;
@@ -36,6 +35,13 @@ void ntfw_limiter_free(struct ntfw_limiter *l)
 	free(l->bucket);
 	l->pool = NULL;
 	l->bucket = NULL;
+}
+
+void ntfw_limiter_reset(struct ntfw_limiter *l)
+{
+	memset(l->bucket, 0xff, l->nbuckets * sizeof(*l->bucket));
+	l->used = 0;
+	l->head = l->tail = NONE;
 }
 
 static uint32_t lim_hash(const struct ntfw_limiter *l, uint16_t rule,

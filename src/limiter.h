@@ -33,6 +33,9 @@ struct ntfw_limiter {
 int ntfw_limiter_init(struct ntfw_limiter *l, uint32_t max);
 void ntfw_limiter_free(struct ntfw_limiter *l);
 
+/* Forget every bucket: each address starts again with a full burst. */
+void ntfw_limiter_reset(struct ntfw_limiter *l);
+
 /*
  * One event for @rule's limit @rt, keyed by @addr (NULL: one bucket for the
  * rule).  True when it exceeds the rate; an event over the rate does not

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ntfw: the daemon.  The main thread parses the config, binds one queue per
- * worker, then only waits for signals; the workers answer packets.
+ * worker, then only waits for signals (and reloads the config on SIGHUP);
+ * the workers answer packets.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "log.h"
 #include "offline.h"
+#include "reload.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -33,14 +34,14 @@ static void usage(FILE *f)
 		   "       ntfw -h | -V\n");
 }
 
-static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
-		   unsigned int n)
+static void report(const struct ntfw_daemon *d)
 {
 	struct ntfw_stats *s[NTFW_MAX_QUEUES] = { 0 };
+	struct ntfw_worker *w = d->w;
 	unsigned int i;
 
 	/* What the kernel lost or holds: the losses we cannot see. */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < d->nq; i++) {
 		struct ntfw_nfq_kstats ks;
 
 		if (ntfw_nfq_kernel_stats(w[i].queue, &ks))
@@ -57,18 +58,25 @@ static void report(const struct ntfw_conf *conf, struct ntfw_worker *w,
 			 (unsigned long long)__atomic_load_n(&w[i].nfq.ct_pkts,
 							     __ATOMIC_RELAXED));
 	}
-	for (i = 0; i < n; i++)
+	log_info("stats: reloads done=%llu failed=%llu",
+		 (unsigned long long)d->reloads,
+		 (unsigned long long)d->reload_failures);
+	for (i = 0; i < d->nq; i++)
 		s[i] = &w[i].engine.stats;
-	ntfw_stats_report(conf, s, n);
+	ntfw_stats_report(d->conf, s, d->nq);
 }
 
-static int run(const struct ntfw_conf *conf, int foreground)
+/* Serve the queues of @conf until SIGTERM or SIGINT; @conf is ours now. */
+static int run(const char *path, struct ntfw_conf *conf, int foreground)
 {
 	unsigned int nq = conf->queue_hi - conf->queue_lo + 1u, i, bound = 0;
 	uint32_t shard = conf->flows_max / nq;
-	struct ntfw_worker *w;
+	struct ntfw_daemon d = {
+		.path = path, .conf = conf, .nq = nq, .log_fd = -1,
+	};
+	char *abs = NULL;
 	sigset_t set;
-	int stop_fd, log_fd = -1, sig, rc = 1;
+	int stop_fd, sig, rc = 1;
 
 	/* Workers inherit this mask: signals are taken by sigwait below. */
 	sigemptyset(&set);
@@ -79,22 +87,27 @@ static int run(const struct ntfw_conf *conf, int foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	w = calloc(nq, sizeof(*w));
+	d.w = calloc(nq, sizeof(*d.w));
 	stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (!w || stop_fd < 0)
+	d.ack_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!d.w || stop_fd < 0 || d.ack_fd < 0)
 		fatal("startup");
-	if (conf->event_log) {
-		log_fd = open(conf->event_log,
-			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (log_fd < 0)
-			fatal("event-log %s", conf->event_log);
+	/* A reload reads the file again, after daemon() went to "/". */
+	if (!foreground && path[0] != '/') {
+		abs = realpath(path, NULL);
+		if (!abs)
+			fatal("%s", path);
+		d.path = abs;
 	}
+	if (ntfw_event_log_open(conf, &d.log_fd))
+		goto out;
 	/* Each worker owns a shard of the flow table, no lock shared. */
 	if (shard < 64)
 		shard = 64;
 	for (i = 0; i < nq; i++, bound++) {
-		int err = ntfw_worker_init(&w[i], (uint16_t)(conf->queue_lo + i),
-					   conf, shard, stop_fd, log_fd);
+		uint16_t q = (uint16_t)(conf->queue_lo + i);
+		int err = ntfw_worker_init(&d.w[i], q, conf, shard, stop_fd,
+					   d.ack_fd, d.log_fd);
 
 		if (err) {
 			errno = -err;
@@ -103,12 +116,12 @@ static int run(const struct ntfw_conf *conf, int foreground)
 			 * socket owns; root has the capability. */
 			if (err == -EPERM && geteuid() == 0)
 				log_warnx("queue %u is bound by another program",
-					  conf->queue_lo + i);
+					  q);
 			else if (err == -EPERM)
 				log_warnx("cannot bind queue %u: permission denied (needs CAP_NET_ADMIN)",
-					  conf->queue_lo + i);
+					  q);
 			else
-				log_warn("cannot bind queue %u", conf->queue_lo + i);
+				log_warn("cannot bind queue %u", q);
 			goto out;
 		}
 	}
@@ -116,12 +129,12 @@ static int run(const struct ntfw_conf *conf, int foreground)
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
 	for (i = 0; i < nq; i++) {
-		int err = ntfw_worker_start(&w[i]);
+		int err = ntfw_worker_start(&d.w[i]);
 
 		if (err) {
 			errno = -err;
 			log_warn("cannot start the worker of queue %u",
-				 w[i].queue);
+				 d.w[i].queue);
 			goto out;
 		}
 	}
@@ -134,16 +147,16 @@ static int run(const struct ntfw_conf *conf, int foreground)
 			 ntfw_verdict_name(conf->def));
 	/* Every queue asked the same kernel: one line says it. */
 	if (conf->fastpath_after)
-		log_info("conntrack glue: %s", w[0].nfq.ct_glue ?
+		log_info("conntrack glue: %s", d.w[0].nfq.ct_glue ?
 			 "yes, hand-off verdicts mark the connection" :
 			 "no, the ruleset saves the packet mark to the connection");
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;
 		if (sig == SIGUSR1) {
-			report(conf, w, nq);
+			report(&d);
 		} else if (sig == SIGHUP) {
-			log_warnx("SIGHUP: reload is not supported, restart ntfw to apply a new config");
+			ntfw_reload(&d);
 		} else {
 			log_info("%s: stopping", strsignal(sig));
 			break;
@@ -154,15 +167,18 @@ out:
 	if (eventfd_write(stop_fd, 1) < 0)
 		log_warn("eventfd");
 	for (i = 0; i < nq; i++)
-		ntfw_worker_join(&w[i]);
+		ntfw_worker_join(&d.w[i]);
 	if (rc == 0)
-		report(conf, w, nq);
+		report(&d);
 	for (i = 0; i < bound; i++)
-		ntfw_worker_free(&w[i]);
-	free(w);
+		ntfw_worker_free(&d.w[i]);
+	free(d.w);
 	close(stop_fd);
-	if (log_fd >= 0)
-		close(log_fd);
+	close(d.ack_fd);
+	if (d.log_fd >= 0)
+		close(d.log_fd);
+	ntfw_conf_free(d.conf);
+	free(abs);
 	return rc;
 }
 
@@ -246,7 +262,5 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(foreground, verbose);
-	rc = run(conf, foreground);
-	ntfw_conf_free(conf);
-	return rc;
+	return run(path, conf, foreground);
 }

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,34 +203,40 @@ static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
 	return rc == MNL_CB_STOP ? 0 : 1;
 }
 
-static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
-		      bool ct)
+/* The kernel answers a configuration message at once; only a full socket
+ * buffer loses the answer, so waiting for it is bounded. */
+#define NFQ_ACK_MS 1000
+
+static uint64_t clock_ms(void)
 {
-	uint32_t flags = (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
-			 (o->gso ? NFQA_CFG_F_GSO : 0) |
-			 (ct ? NFQA_CFG_F_CONNTRACK : 0);
-	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
-			NFQA_CFG_F_CONNTRACK;
-	struct nlmsghdr *nlh;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Wait for the answer to message q->seq, answering the packets that come
+ * first; 0, or -errno (the kernel's refusal, or ETIMEDOUT). */
+static int nfq_wait_ack(struct ntfw_nfq *q)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
+	uint64_t end = clock_ms() + NFQ_ACK_MS, now;
 	ssize_t n;
 	int rc;
 
-	/* Bind, copy mode and flags in one message: no packet can reach
-	 * us in between with a half-made configuration. */
-	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)o->copy_range);
-	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = q->seq = (uint32_t)time(NULL);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
 	for (;;) {
-		n = mnl_socket_recvfrom(q->nl, q->buf, q->bufsize);
-		if (n < 0)
-			return errno == ENOBUFS ? 1 : -errno;
+		now = clock_ms();
+		if (now >= end)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(end - now)) <= 0)
+			continue;
+		n = recv(pfd.fd, q->buf, q->bufsize, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ENOBUFS)
+				continue;
+			return -errno;
+		}
 		rc = nfq_process(q, n, q->seq);
 		nfq_flush(q);
 		if (rc <= 0)
@@ -237,10 +244,72 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
 	}
 }
 
+/* Copy mode and range, queue length and flags, and with @bind the bind
+ * command, in one message: no packet can reach us in between with a
+ * half-made configuration. */
+static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
+		      bool bind, bool ct)
+{
+	uint32_t flags = (o->fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
+			 (o->gso ? NFQA_CFG_F_GSO : 0) |
+			 (ct ? NFQA_CFG_F_CONNTRACK : 0);
+	uint32_t mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
+			NFQA_CFG_F_CONNTRACK;
+	char buf[128] = { 0 };	/* attribute padding included */
+	struct nlmsghdr *nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->queue);
+	if (bind)
+		nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)o->copy_range);
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(o->maxlen));
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	/* Never 0: queued packets come with sequence number 0. */
+	nlh->nlmsg_seq = q->seq = q->seq ? q->seq + 1 : (uint32_t)time(NULL) | 1;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return nfq_wait_ack(q);
+}
+
+static void nfq_set_rcvbuf(struct ntfw_nfq *q, uint32_t size)
+{
+	int fd = mnl_socket_get_fd(q->nl), v = (int)size;
+
+	/* A large buffer absorbs bursts while a verdict is late.  Best
+	 * effort: without CAP_NET_ADMIN the kernel caps it at rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+}
+
+int ntfw_nfq_set(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
+{
+	struct ntfw_nfq_opts *cur = &q->opts;
+	int rc = 0;
+
+	if (o->rcvbuf != cur->rcvbuf) {
+		nfq_set_rcvbuf(q, o->rcvbuf);
+		cur->rcvbuf = o->rcvbuf;
+	}
+	if (o->fail_open != cur->fail_open || o->gso != cur->gso ||
+	    o->copy_range != cur->copy_range || o->maxlen != cur->maxlen) {
+		/* Conntrack data stays as the queue was opened with. */
+		rc = nfq_config(q, o, false, q->ct_glue);
+		if (!rc) {
+			bool ct = cur->conntrack;
+
+			*cur = *o;
+			cur->conntrack = ct;
+		}
+	}
+	return rc;
+}
+
 int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 		  const struct ntfw_nfq_opts *o, ntfw_nfq_cb cb, void *arg)
 {
-	int one = 1, rcvbuf = (int)o->rcvbuf, rc;
+	int one = 1, rc;
 
 	memset(q, 0, sizeof(*q));
 	q->queue = queue;
@@ -261,12 +330,7 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 		goto fail;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
-	/* A large buffer absorbs bursts while a verdict is late.  Best
-	 * effort: without CAP_NET_ADMIN the kernel caps it at rmem_max. */
-	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-		       &rcvbuf, sizeof(rcvbuf)) < 0)
-		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
-			   &rcvbuf, sizeof(rcvbuf));
+	nfq_set_rcvbuf(q, o->rcvbuf);
 	/* Overruns are counted by the kernel; an error would only stop us. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	/*
@@ -275,14 +339,15 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 	 * packet mark alone will do; one that loads it as a module asks
 	 * for the same message again (EAGAIN).
 	 */
-	rc = nfq_config(q, o, o->conntrack);
+	rc = nfq_config(q, o, true, o->conntrack);
 	if (rc == -EAGAIN && o->conntrack)
-		rc = nfq_config(q, o, true);
+		rc = nfq_config(q, o, true, true);
 	q->ct_glue = o->conntrack && rc >= 0;
 	if (rc == -EOPNOTSUPP && o->conntrack)
-		rc = nfq_config(q, o, false);
+		rc = nfq_config(q, o, true, false);
 	if (rc < 0)
 		goto fail;
+	q->opts = *o;
 	return 0;
 fail:
 	ntfw_nfq_close(q);
@@ -293,6 +358,10 @@ int ntfw_nfq_fd(const struct ntfw_nfq *q)
 {
 	return mnl_socket_get_fd(q->nl);
 }
+
+/* Datagrams read in one go: under a flood the socket is never empty, and
+ * the worker must still see its timers and a new configuration. */
+#define NFQ_DRAIN_MAX 1024
 
 int ntfw_nfq_drain(struct ntfw_nfq *q)
 {
@@ -318,7 +387,10 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 		rc = nfq_process(q, n, 0);
 		if (rc < 0)
 			q->bad_msgs++;
-		handled++;
+		if (++handled == NFQ_DRAIN_MAX) {
+			nfq_flush(q);
+			return handled;
+		}
 	}
 }
 

@@ -32,8 +32,19 @@ struct ntfw_nfq_msg {
  * may ask for a new packet mark with it (m->set_mark). */
 typedef unsigned int (*ntfw_nfq_cb)(struct ntfw_nfq_msg *m, void *arg);
 
+struct ntfw_nfq_opts {
+	bool fail_open;
+	bool gso;		/* take GSO super-packets whole */
+	bool conntrack;		/* verdicts may mark connections: ask for
+				 * NFQA_CT where the kernel has it */
+	uint32_t copy_range;
+	uint32_t maxlen;	/* packets the kernel may hold for us */
+	uint32_t rcvbuf;	/* socket receive buffer, bytes */
+};
+
 struct ntfw_nfq {
 	struct mnl_socket *nl;
+	struct ntfw_nfq_opts opts;	/* as the kernel has them */
 	unsigned int portid;
 	uint16_t queue;
 	uint32_t seq;
@@ -50,16 +61,6 @@ struct ntfw_nfq {
 	bool ct_glue;		/* asked for and took NFQA_CFG_F_CONNTRACK */
 	uint64_t ct_pkts;	/* packets that came with NFQA_CT */
 	uint64_t gso_pkts;	/* GSO super-packets given whole */
-};
-
-struct ntfw_nfq_opts {
-	bool fail_open;
-	bool gso;		/* take GSO super-packets whole */
-	bool conntrack;		/* verdicts may mark connections: ask for
-				 * NFQA_CT where the kernel has it */
-	uint32_t copy_range;
-	uint32_t maxlen;	/* packets the kernel may hold for us */
-	uint32_t rcvbuf;	/* socket receive buffer, bytes */
 };
 
 /* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue). */
@@ -99,8 +100,16 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 int ntfw_nfq_fd(const struct ntfw_nfq *q);
 
 /*
- * Read every message waiting on the socket (without blocking) and answer
- * each packet.  Returns the number of datagrams read or -errno.
+ * Change the settings of the bound queue to @o, where they differ.  Waits
+ * (a second at most) for the kernel's answer, answering the packets that
+ * come first.  Returns 0 or -errno.
+ */
+int ntfw_nfq_set(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o);
+
+/*
+ * Read the messages waiting on the socket (without blocking), up to a
+ * bound so that the caller gets back to its timers, and answer each
+ * packet.  Returns the number of datagrams read or -errno.
  */
 int ntfw_nfq_drain(struct ntfw_nfq *q);
 void ntfw_nfq_close(struct ntfw_nfq *q);

@@ -11,6 +11,9 @@ struct ntfw_pkt;
 struct ntfw_ifcache;
 
 #define NTFW_NAME_MAX 32 /* rule and set names, with the NUL */
+/* A rule index for "no such rule": the rule left the configuration in a
+ * reload.  Indexes run up to NTFW_MAX_RULES, the default's. */
+#define NTFW_RULE_GONE (UINT16_MAX - 1)
 
 enum ntfw_verdict {
 	NTFW_ACCEPT,

@@ -33,7 +33,10 @@ static const char *proto_name(uint8_t proto, char *buf, size_t size)
 static const char *rule_name(const struct ntfw_flow *f,
 			     const struct ntfw_conf *conf)
 {
-	return f->rule < conf->nrules ? conf->rules[f->rule].name : "default";
+	if (f->rule < conf->nrules)
+		return conf->rules[f->rule].name;
+	/* Parentheses: no rule can be named so. */
+	return f->rule == NTFW_RULE_GONE ? "(removed)" : "default";
 }
 
 /* Seconds with microsecond precision, as tcptrace and pcap print them. */

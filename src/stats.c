@@ -27,6 +27,24 @@ void ntfw_stats_free(struct ntfw_stats *s)
 	s->rule_pkts = s->rule_bytes = NULL;
 }
 
+void ntfw_stats_move_rules(struct ntfw_stats *s, struct ntfw_stats *next,
+			   const uint16_t *map, unsigned int n)
+{
+	uint64_t *pk = s->rule_pkts, *by = s->rule_bytes;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (map[i] == NTFW_RULE_GONE)
+			continue;
+		next->rule_pkts[map[i]] += pk[i];
+		next->rule_bytes[map[i]] += by[i];
+	}
+	s->rule_pkts = next->rule_pkts;
+	s->rule_bytes = next->rule_bytes;
+	next->rule_pkts = pk;
+	next->rule_bytes = by;
+}
+
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static uint64_t sum(struct ntfw_stats *const *s, unsigned int n, size_t off)

@@ -35,6 +35,15 @@ struct ntfw_stats {
 int ntfw_stats_init(struct ntfw_stats *s, const struct ntfw_conf *conf);
 void ntfw_stats_free(struct ntfw_stats *s);
 
+/*
+ * A reload: @next holds zeroed rule counters for the new configuration.
+ * The counts of @s's @n rule counters (the default last) are added to
+ * those @map names (NTFW_RULE_GONE: dropped), then the two sets of rule
+ * counters change places: @next gets the old ones.
+ */
+void ntfw_stats_move_rules(struct ntfw_stats *s, struct ntfw_stats *next,
+			   const uint16_t *map, unsigned int n);
+
 /* Log the sum of @n workers' counters, one "stats:" line per item. */
 void ntfw_stats_report(const struct ntfw_conf *conf,
 		       struct ntfw_stats *const *s, unsigned int n);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,9 +82,7 @@ static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 	return NF_REPEAT;
 }
 
-int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
-		     const struct ntfw_conf *conf, uint32_t flows_max,
-		     int stop_fd, int log_fd)
+static struct ntfw_nfq_opts nfq_opts(const struct ntfw_conf *conf)
 {
 	struct ntfw_nfq_opts o = {
 		.fail_open = conf->fail_open,
@@ -94,6 +93,15 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		.maxlen = conf->queue_maxlen,
 		.rcvbuf = conf->socket_buffer,
 	};
+
+	return o;
+}
+
+int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
+		     const struct ntfw_conf *conf, uint32_t flows_max,
+		     int stop_fd, int ack_fd, int log_fd)
+{
+	struct ntfw_nfq_opts o = nfq_opts(conf);
 	int rc;
 
 	if (!wall_offset)
@@ -101,34 +109,94 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 	memset(w, 0, sizeof(*w));
 	w->queue = queue;
 	w->stop_fd = stop_fd;
+	w->ack_fd = ack_fd;
 	w->log_fd = log_fd;
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0)
+		return -errno;
 	rc = ntfw_engine_init(&w->engine, conf, flows_max, write_record, w);
-	if (rc)
+	if (rc) {
+		close(w->wake_fd);
 		return rc < 0 ? rc : -ENOMEM;
+	}
 	rc = ntfw_nfq_open(&w->nfq, queue, &o, worker_cb, w);
-	if (rc < 0)
+	if (rc < 0) {
 		ntfw_engine_free(&w->engine);
+		close(w->wake_fd);
+	}
 	return rc;
+}
+
+/*
+ * Take the configuration offered, if any: between two batches, so no
+ * packet sees half of it.  The main thread frees the old one once every
+ * worker has said (w->gen) that it let go.
+ */
+static void worker_take(struct ntfw_worker *w)
+{
+	struct ntfw_worker_swap *s;
+	struct ntfw_nfq_opts o;
+	int rc;
+
+	if (!__atomic_load_n(&w->offer, __ATOMIC_RELAXED))
+		return;
+	s = __atomic_exchange_n(&w->offer, NULL, __ATOMIC_ACQUIRE);
+	ntfw_engine_reload(&w->engine, &s->engine);
+	w->log_fd = s->log_fd;
+	o = nfq_opts(w->engine.conf);
+	rc = ntfw_nfq_set(&w->nfq, &o);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("queue %u: the kernel kept the old queue settings",
+			 w->queue);
+	}
+	__atomic_store_n(&w->gen, s->gen, __ATOMIC_RELEASE);
+	if (eventfd_write(w->ack_fd, 1) < 0)
+		log_warn("queue %u: eventfd", w->queue);
+}
+
+void ntfw_worker_offer(struct ntfw_worker *w, struct ntfw_worker_swap *s)
+{
+	__atomic_store_n(&w->offer, s, __ATOMIC_RELEASE);
+	if (eventfd_write(w->wake_fd, 1) < 0)
+		log_warn("queue %u: eventfd", w->queue);
+}
+
+bool ntfw_worker_took(struct ntfw_worker *w, uint64_t gen)
+{
+	if (__atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) == gen)
+		return true;
+	/* Its thread is gone (it logged why): nothing races us now. */
+	if (__atomic_load_n(&w->exited, __ATOMIC_ACQUIRE)) {
+		worker_take(w);
+		return true;
+	}
+	return false;
 }
 
 static void *worker_main(void *arg)
 {
 	struct ntfw_worker *w = arg;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = ntfw_nfq_fd(&w->nfq), .events = POLLIN },
 		{ .fd = w->stop_fd, .events = POLLIN },
+		{ .fd = w->wake_fd, .events = POLLIN },
 	};
 	uint64_t next_tick = 0, t;
+	eventfd_t v;
 	int rc;
 
 	for (;;) {
-		rc = poll(pfd, 2, 1000);
+		rc = poll(pfd, 3, 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", w->queue);
 			break;
 		}
 		if (pfd[1].revents)
 			break;
+		if (rc > 0 && pfd[2].revents)
+			eventfd_read(w->wake_fd, &v);
+		worker_take(w);
 		if (rc > 0 && pfd[0].revents) {
 			rc = ntfw_nfq_drain(&w->nfq);
 			if (rc < 0) {
@@ -145,6 +213,10 @@ static void *worker_main(void *arg)
 		}
 	}
 	ntfw_engine_flush(&w->engine);
+	__atomic_store_n(&w->exited, true, __ATOMIC_RELEASE);
+	/* Wake a reload that waits for us. */
+	if (eventfd_write(w->ack_fd, 1) < 0)
+		log_warn("queue %u: eventfd", w->queue);
 	return NULL;
 }
 
@@ -167,6 +239,7 @@ void ntfw_worker_join(struct ntfw_worker *w)
 
 void ntfw_worker_free(struct ntfw_worker *w)
 {
+	close(w->wake_fd);
 	ntfw_nfq_close(&w->nfq);
 	ntfw_engine_free(&w->engine);
 }

@@ -3,12 +3,20 @@
 #define NTFW_WORKER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine.h"
 #include "nfq.h"
 
 struct ntfw_conf;
+
+/* A new configuration for one worker, from the main thread. */
+struct ntfw_worker_swap {
+	uint64_t gen;			/* its generation */
+	int log_fd;			/* the event log from now on, or -1 */
+	struct ntfw_engine_swap engine;
+};
 
 /* One queue, one thread: it owns its socket and its engine (flow shard,
  * rate buckets, counters). */
@@ -17,7 +25,12 @@ struct ntfw_worker {
 	struct ntfw_engine engine;
 	struct ntfw_nfq nfq;
 	int stop_fd;		/* readable when the daemon stops */
+	int wake_fd;		/* eventfd: a new configuration is offered */
+	int ack_fd;		/* the daemon's eventfd: written once taken */
 	int log_fd;		/* flow records, or -1 */
+	struct ntfw_worker_swap *offer;	/* atomic: set by the main thread */
+	uint64_t gen;		/* atomic: generation of the configuration run */
+	bool exited;		/* atomic: the thread is done with everything */
 	pthread_t thread;
 	int started;
 };
@@ -25,9 +38,20 @@ struct ntfw_worker {
 /* Bind the queue (synchronously, so errors reach the caller). */
 int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		     const struct ntfw_conf *conf, uint32_t flows_max,
-		     int stop_fd, int log_fd);
+		     int stop_fd, int ack_fd, int log_fd);
 int ntfw_worker_start(struct ntfw_worker *w);
 void ntfw_worker_join(struct ntfw_worker *w);
 void ntfw_worker_free(struct ntfw_worker *w);
+
+/*
+ * Offer @s to the worker, which takes it between two batches of packets;
+ * @s must stay until ntfw_worker_took(@s->gen) holds, and then holds what
+ * the worker let go (the old rule counters).
+ */
+void ntfw_worker_offer(struct ntfw_worker *w, struct ntfw_worker_swap *s);
+
+/* Whether the worker runs the configuration of generation @gen.  A
+ * worker whose thread has ended is moved to it here. */
+bool ntfw_worker_took(struct ntfw_worker *w, uint64_t gen);
 
 #endif

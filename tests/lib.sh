@@ -120,14 +120,21 @@ ntfw_stop() {
 	[ "$rc" = 0 ] || fail "ntfw exited with status $rc: $(tail -5 "$NTFW_LOG")"
 }
 
-# ntfw_stats: ask the daemon for its counters (SIGUSR1) and wait for them.
-ntfw_stats() {
+# ntfw_signal SIG REGEX: send SIG to the daemon and wait for one more line
+# of its log that matches REGEX (grep -E).
+ntfw_signal() {
 	local n
-	n=$(grep -c '^ntfw: stats: malformed' "$NTFW_LOG")
-	kill -USR1 "$NTFW_PID" 2>/dev/null || fail "ntfw is not running"
-	wait_for 5 _stats_after "$n" || fail "ntfw printed no counters"
+	n=$(grep -cE "$2" "$NTFW_LOG")
+	kill -"$1" "$NTFW_PID" 2>/dev/null || fail "ntfw is not running"
+	wait_for 5 _log_grows "$2" "$n" || fail "ntfw did not answer SIG$1"
 }
-_stats_after() { [ "$(grep -c '^ntfw: stats: malformed' "$NTFW_LOG")" -gt "$1" ]; }
+_log_grows() { [ "$(grep -cE "$1" "$NTFW_LOG")" -gt "$2" ]; }
+
+# ntfw_stats: ask the daemon for its counters (SIGUSR1) and wait for them.
+ntfw_stats() { ntfw_signal USR1 '^ntfw: stats: malformed'; }
+
+# ntfw_reload: SIGHUP, and wait until the daemon says how the reload went.
+ntfw_reload() { ntfw_signal HUP '^ntfw: (reloaded:|reload failed)'; }
 
 # rule_pkts NAME: packets counted for rule NAME ("default" for the default)
 # in the last report.

@@ -20,6 +20,8 @@ assert_eq "ntfw-rules reads /usr/share/ntfw" 1 \
 	"$(grep -c '^RULESDIR=${NTFW_RULESDIR:-/usr/share/ntfw}$' "$dest/usr/sbin/ntfw-rules")"
 assert_eq "unit starts the installed daemon" 1 \
 	"$(grep -c '^ExecStart=/usr/sbin/ntfw -d -c /etc/ntfw/ntfw.conf$' "$dest/lib/systemd/system/ntfw.service")"
+assert_eq "unit reloads with SIGHUP" 1 \
+	"$(grep -c '^ExecReload=/bin/kill -HUP $MAINPID$' "$dest/lib/systemd/system/ntfw.service")"
 # A second install keeps the administrator's config.
 echo "default drop" >"$dest/etc/ntfw/ntfw.conf"
 make -s -C "$TOP" install DESTDIR="$dest" >/dev/null 2>&1 || fail "second install"

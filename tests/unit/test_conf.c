@@ -1498,6 +1498,97 @@ static void load_file_with_error(void **state)
 	load_error(tmp_path, want);
 }
 
+/* ---- reload ---- */
+
+/* Only "queue" and "flows max" need a restart: they are put back to the
+ * running values and named; everything else stays as the new file says. */
+static void reload_keeps_fixed(void **state)
+{
+	struct ntfw_conf *run = parse_ok("queue 0-1\nflows max 1000\n");
+	struct ntfw_conf *next = parse_ok("queue 4\nflows max 2000\n"
+					  "fail-open yes\ncopy-range 128\n"
+					  "queue-maxlen 99\nsocket-buffer 65536\n"
+					  "default drop\ntimeout udp 5\n"
+					  "fastpath after 3\n");
+	const char *changed[NTFW_CONF_FIXED];
+
+	assert_int_equal(ntfw_conf_keep_fixed(next, run, changed), 2);
+	assert_string_equal(changed[0], "queue");
+	assert_string_equal(changed[1], "flows max");
+	assert_int_equal(next->queue_lo, 0);
+	assert_int_equal(next->queue_hi, 1);
+	assert_int_equal(next->flows_max, 1000);
+	assert_true(next->fail_open);
+	assert_int_equal(next->copy_range, 128);
+	assert_int_equal(next->queue_maxlen, 99);
+	assert_int_equal(next->socket_buffer, 65536);
+	assert_int_equal(next->def, NTFW_DROP);
+	assert_int_equal(next->timeout[NTFW_TC_UDP], 5);
+	assert_int_equal(next->fastpath_after, 3);
+	/* Now the same: nothing to say. */
+	assert_int_equal(ntfw_conf_keep_fixed(next, run, changed), 0);
+	ntfw_conf_free(next);
+	/* One end of the range is a change too. */
+	next = parse_ok("queue 0-2\nflows max 1000\n");
+	assert_int_equal(ntfw_conf_keep_fixed(next, run, changed), 1);
+	assert_string_equal(changed[0], "queue");
+	assert_int_equal(next->queue_hi, 1);
+	ntfw_conf_free(next);
+	ntfw_conf_free(run);
+}
+
+/* Rules are found by name wherever they moved; with the verdict too for
+ * the counters; unnamed rules are "line-N". */
+static void reload_rule_map(void **state)
+{
+	struct ntfw_conf *a = parse_ok("accept name web proto tcp dport 80\n"
+				       "drop name telnet proto tcp dport 23\n"
+				       "accept name gone proto udp\n"
+				       "drop proto tcp dport 9\n");
+	struct ntfw_conf *b = parse_ok("drop proto tcp dport 7\n"
+				       "accept name new proto icmp\n"
+				       "accept name telnet proto tcp dport 23\n"
+				       "accept name web proto tcp dport 80,443\n"
+				       "default drop\n");
+	uint16_t map[5];
+
+	assert_int_equal(ntfw_conf_rule_map(a, b, false, map), 0);
+	assert_int_equal(map[0], 3);		/* web */
+	assert_int_equal(map[1], 2);		/* telnet */
+	assert_int_equal(map[2], NTFW_RULE_GONE);
+	assert_int_equal(map[3], NTFW_RULE_GONE); /* line-4 is not there */
+	assert_int_equal(map[4], 4);		/* default */
+	assert_int_equal(ntfw_conf_rule_map(a, b, true, map), 0);
+	assert_int_equal(map[0], 3);
+	assert_int_equal(map[1], NTFW_RULE_GONE); /* drop became accept */
+	assert_int_equal(map[2], NTFW_RULE_GONE);
+	assert_int_equal(map[4], NTFW_RULE_GONE); /* default accept, now drop */
+	/* The other way round: line-1 is line-4's no more than it is web. */
+	assert_int_equal(ntfw_conf_rule_map(b, a, false, map), 0);
+	assert_int_equal(map[0], NTFW_RULE_GONE);
+	assert_int_equal(map[1], NTFW_RULE_GONE);
+	assert_int_equal(map[2], 1);
+	assert_int_equal(map[3], 0);
+	assert_int_equal(map[4], 4);
+	ntfw_conf_free(a);
+	ntfw_conf_free(b);
+}
+
+/* No rules on either side: only the default. */
+static void reload_rule_map_empty(void **state)
+{
+	struct ntfw_conf *a = parse_ok(""), *b = parse_ok("accept name x\n");
+	uint16_t map[2];
+
+	assert_int_equal(ntfw_conf_rule_map(a, b, true, map), 0);
+	assert_int_equal(map[0], 1);
+	assert_int_equal(ntfw_conf_rule_map(b, a, true, map), 0);
+	assert_int_equal(map[0], NTFW_RULE_GONE);
+	assert_int_equal(map[1], 0);
+	ntfw_conf_free(a);
+	ntfw_conf_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1537,6 +1628,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(load_file, tmp_create, tmp_remove),
 		cmocka_unit_test_setup_teardown(load_file_with_error, tmp_create,
 						tmp_remove),
+		cmocka_unit_test(reload_keeps_fixed),
+		cmocka_unit_test(reload_rule_map),
+		cmocka_unit_test(reload_rule_map_empty),
 	};
 	struct CMUnitTest errs[ARRAY_SIZE(err_cases)];
 	unsigned int i;

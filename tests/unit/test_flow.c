@@ -18,6 +18,7 @@
 #include "flow.h"
 #include "parse.h"
 #include "pkt.h"
+#include "record.h"
 
 #define SEC 1000000000ull
 
@@ -435,6 +436,94 @@ static void stateful_settings(void **state)
 	ntfw_conf_free(c);
 }
 
+/* Move the rig to the configuration @text, as a worker does on reload. */
+static void rig_reload(struct rig *r, const char *text)
+{
+	struct ntfw_engine_swap s = { .conf = conf(text) };
+	uint16_t *smap = calloc(r->c->nrules + 1, sizeof(*smap));
+	uint16_t *fmap = calloc(r->c->nrules + 1, sizeof(*fmap));
+
+	assert_non_null(smap);
+	assert_non_null(fmap);
+	assert_int_equal(ntfw_conf_rule_map(r->c, s.conf, true, smap), 0);
+	assert_int_equal(ntfw_conf_rule_map(r->c, s.conf, false, fmap), 0);
+	assert_int_equal(ntfw_stats_init(&s.stats, s.conf), 0);
+	s.stat_map = smap;
+	s.flow_map = fmap;
+	ntfw_engine_reload(&r->e, &s);
+	ntfw_stats_free(&s.stats);
+	free(smap);
+	free(fmap);
+	ntfw_conf_free(r->c);
+	r->c = (struct ntfw_conf *)s.conf;
+}
+
+/* The record's "rule" field, as the event log would have it. */
+static const char *record_rule(struct rig *r, char *buf, size_t size)
+{
+	char rec[NTFW_RECORD_MAX];
+	const char *p;
+
+	ntfw_record_format(&r->ended.last, r->c, NTFW_FMT_JSON, rec, sizeof(rec));
+	p = strstr(rec, "\"rule\":\"");
+	assert_non_null(p);
+	p += 8;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, "\""), p);
+	return buf;
+}
+
+/* A reload keeps the flows and their features, and names their rule by
+ * name in the new file; counters go on where name and verdict stay; new
+ * timeouts apply to the flows already there; rates start again full. */
+static void engine_reload(void **state)
+{
+	uint8_t b[PKT_MAX];
+	struct rig r;
+	char name[64];
+	uint32_t i;
+
+	rig_init(&r, "accept name web proto tcp dport 80\n"
+		     "drop name brute proto tcp dport 22 rate over 1/minute\n"
+		     "accept name dns proto udp dport 53\n"
+		     "accept name ping proto icmp\n", 64);
+	tcp(&r, C, S, 40000, 80, SYN, 1, 0, 0);
+	assert_int_equal(tcp(&r, C, S, 40001, 22, SYN, 1, 0, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 40002, 22, SYN, 1, 0, 0), NTFW_DROP);
+	feed(&r, b, pkt_udp4(b, C, S, 5353, 53, 10));
+	feed(&r, b, pkt_icmp4(b, C, S, 8, 0, 77, 10));
+	rig_reload(&r, "timeout udp 5\n"
+		       "drop name brute proto tcp dport 22 rate over 1/minute\n"
+		       "accept name web proto tcp dport 80\n"
+		       "drop name dns proto udp dport 53\n");
+	/* brute and web moved, dns changed its verdict, ping left. */
+	assert_int_equal(r.e.stats.rule_pkts[0], 1);
+	assert_int_equal(r.e.stats.rule_pkts[1], 1);
+	assert_int_equal(r.e.stats.rule_pkts[2], 0);
+	assert_int_equal(r.e.stats.rule_pkts[3], 1); /* default: the SYN to 22 */
+	assert_int_equal(r.e.stats.packets, 5);
+	/* A fresh allowance: one more SYN within the rate. */
+	assert_int_equal(tcp(&r, C, S, 40003, 22, SYN, 1, 0, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 40004, 22, SYN, 1, 0, 0), NTFW_DROP);
+	/* The DNS flow is dropped now, and the new udp timeout ends it. */
+	assert_int_equal(feed(&r, b, pkt_udp4(b, C, S, 5353, 53, 10)), NTFW_DROP);
+	r.ended.n = 0;
+	r.now += 6 * SEC;
+	ntfw_engine_tick(&r.e, r.now);
+	assert_int_equal(r.ended.n, 1);
+	assert_int_equal(r.ended.last.feat.d[0].pkts, 2);
+	assert_int_equal(r.ended.last.verdict, NTFW_DROP);
+	assert_string_equal(record_rule(&r, name, sizeof(name)), "dns");
+	/* The web flow names its rule at its new place. */
+	for (i = 0; i < r.e.flows.max; i++)
+		if (r.e.flows.pool[i].sport == 80)
+			assert_int_equal(r.e.flows.pool[i].rule, 1);
+	/* The ping flow ends last at the flush: its rule is gone. */
+	ntfw_engine_flush(&r.e);
+	assert_int_equal(r.ended.last.proto, IPPROTO_ICMP);
+	assert_string_equal(record_rule(&r, name, sizeof(name)), "(removed)");
+	rig_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +539,7 @@ int main(void)
 		cmocka_unit_test(flow_condition),
 		cmocka_unit_test(stateful_errors),
 		cmocka_unit_test(stateful_settings),
+		cmocka_unit_test(engine_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

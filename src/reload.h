@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef NTFW_RELOAD_H
+#define NTFW_RELOAD_H
+
+#include <stdint.h>
+
+struct ntfw_conf;
+struct ntfw_worker;
+
+/* What the main thread holds while the workers answer packets. */
+struct ntfw_daemon {
+	const char *path;	/* the configuration file, read on SIGHUP */
+	struct ntfw_conf *conf;	/* the running configuration */
+	struct ntfw_worker *w;
+	unsigned int nq;
+	int log_fd;		/* the event log, or -1 */
+	int ack_fd;		/* eventfd: a worker took a new configuration */
+	uint64_t gen;		/* generation of the running configuration */
+	uint64_t reloads;	/* reloads done, and refused */
+	uint64_t reload_failures;
+};
+
+/* Open the event log of @conf into *@fd (-1 when there is none).
+ * Returns 0, or -1 after logging why. */
+int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd);
+
+/*
+ * SIGHUP: read the configuration file again and hand it to the workers.
+ * On any error the running configuration stays, whole.  Statements that
+ * need a restart keep their running value, with a warning each.
+ * Returns 0 when the new configuration runs, -1 otherwise.
+ */
+int ntfw_reload(struct ntfw_daemon *d);
+
+#endif
