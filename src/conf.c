@@ -61,6 +61,9 @@ struct parser {
 	unsigned int gso_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
+	unsigned int rules_cap;	/* slots allocated in conf->rules */
+	uint32_t *names;	/* open addressing: rule index + 1, 0 = free */
+	uint32_t names_cap;	/* a power of two, at least 2 * nrules */
 	/* State of the rule being parsed. */
 	char fam_from[80];
 	struct tok kw[16];	/* each match keyword of the rule */
@@ -1133,18 +1136,62 @@ static void rule_free(struct ntfw_rule *r)
 	free(r->dport.v);
 }
 
+/* FNV-1a: rule names are short and chosen by the admin. */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* The slot of @name in ps->names: its rule's, or the free one to take. */
+static uint32_t *name_slot(struct parser *ps, const char *name)
+{
+	uint32_t mask = ps->names_cap - 1, i = name_hash(name) & mask;
+
+	while (ps->names[i] &&
+	       strcmp(ps->conf->rules[ps->names[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &ps->names[i];
+}
+
+/* Keep the name index at most half full; -1 when memory ran out. */
+static int names_grow(struct parser *ps)
+{
+	uint32_t *old = ps->names, cap = ps->names_cap, i;
+
+	if (2 * (ps->conf->nrules + 1) <= cap)
+		return 0;
+	ps->names_cap = cap ? 2 * cap : 64;
+	ps->names = calloc(ps->names_cap, sizeof(*ps->names));
+	if (!ps->names) {
+		ps->names = old;
+		ps->names_cap = cap;
+		return -1;
+	}
+	for (i = 0; i < cap; i++)
+		if (old[i])
+			*name_slot(ps, ps->conf->rules[old[i] - 1].name) = old[i];
+	free(old);
+	return 0;
+}
+
 static int check_rule_name(struct parser *ps, const struct ntfw_rule *r,
 			   const struct tok *at)
 {
-	const struct ntfw_conf *c = ps->conf;
-	unsigned int i;
+	uint32_t *slot;
 
-	for (i = 0; i < c->nrules; i++) {
-		if (!strcmp(c->rules[i].name, r->name)) {
-			perr(ps, at, "duplicate rule name '%s' (first at line %u)",
-			     r->name, c->rules[i].line);
-			return -1;
-		}
+	if (names_grow(ps)) {
+		perr(ps, at, "out of memory");
+		return -1;
+	}
+	slot = name_slot(ps, r->name);
+	if (*slot) {
+		perr(ps, at, "duplicate rule name '%s' (first at line %u)",
+		     r->name, ps->conf->rules[*slot - 1].line);
+		return -1;
 	}
 	return 0;
 }
@@ -1200,14 +1247,19 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		perr(ps, verb, "too many rules (at most %d)", NTFW_MAX_RULES);
 		goto fail;
 	}
-	rules = c->nrules % 16 ? c->rules :
-		realloc(c->rules, (c->nrules + 16) * sizeof(*rules));
-	if (!rules) {
-		perr(ps, verb, "out of memory");
-		goto fail;
+	if (c->nrules == ps->rules_cap) {
+		unsigned int cap = ps->rules_cap ? 2 * ps->rules_cap : 16;
+
+		rules = realloc(c->rules, cap * sizeof(*rules));
+		if (!rules) {
+			perr(ps, verb, "out of memory");
+			goto fail;
+		}
+		c->rules = rules;
+		ps->rules_cap = cap;
 	}
-	c->rules = rules;
 	c->rules[c->nrules++] = r;
+	*name_slot(ps, r.name) = c->nrules;
 	return 0;
 fail:
 	rule_free(&r);
@@ -1522,6 +1574,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 		fprintf(err, "%s: too many errors (%d), stopped reporting after %d\n",
 			file, ps.nerr, NTFW_MAX_ERRORS);
 	free(ps.decls);
+	free(ps.names);
 	ntfw_policy_finality(ps.conf);
 	if (ps.nerr) {
 		ntfw_conf_free(ps.conf);
