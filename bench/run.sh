@@ -5,6 +5,8 @@
 # stdout, bench/results.json and a chart of the packet rates,
 # bench/results.png (gnuplot).  Root; every network figure is taken in a
 # pair of namespaces joined by a veth, the firewall in the server's.
+# Network figures 1-4 are the median of BENCH_RUNS (default 3) rounds;
+# each round measures every setup once, one after the other.
 #
 # 1. small packets, every packet queued: 64-byte UDP datagrams from two
 #    senders (bench/udpflood, sendmmsg) to a sink (bench/udpsink), for
@@ -14,7 +16,8 @@
 # 2. TCP bulk: iperf3 for BENCH_SECONDS: no firewall; ntfw with
 #    "fastpath after 8"; ntfw with "fastpath off" (every packet queued).
 # 3. new TCP connections per second (bench/tcpbench crr: connect, one
-#    byte there and back, close), for BENCH_SECONDS: no firewall; ntfw.
+#    byte there and back, close), for BENCH_SECONDS: no firewall; ntfw;
+#    ntfw with "fastpath after 1" (only each connection's SYN queued).
 # 4. latency: 20000 one-byte TCP round trips on one connection (bench/
 #    tcpbench rr), p50 and p99: no firewall; ntfw; the difference.
 # 5. memory: peak resident size of "ntfw -r" filling a table of 10 k,
@@ -68,6 +71,7 @@ python3 -c 'print("\n".join("drop name r%d proto tcp dport %d" % (i, 100 + i) fo
 	>"$WORK/rules100.conf"
 printf 'queue 0-1\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100q2.conf"
 printf 'fastpath after 8\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp.conf"
+printf 'fastpath after 1\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp1.conf"
 
 # udp_round: datagrams per second through the server's firewall now.
 udp_round() {
@@ -111,43 +115,63 @@ crr_round() {
 	awk "BEGIN {printf \"%d\", $n / $secs}"
 }
 
-echo "bench: no firewall"
-pps_none=$(udp_round)
-bulk_none=$(bulk_round)
-crr_none=$(crr_round)
-read -r p50_none p99_none <<<"$(tcp_round rr 20000)"
+# One round measures every setup once; setups alternate within a round
+# and the median of $RUNS rounds is reported, so that a slow moment of the
+# machine does not fall on one setup alone.
+declare -A V
+add() { V[$1]="${V[$1]:-} $2"; }
+median() {
+	tr ' ' '\n' <<<"${V[$1]}" | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+for round in $(seq "$RUNS"); do
+	echo "bench: round $round of $RUNS"
+	ip netns exec "$S" build/ntfw-rules remove >/dev/null 2>&1 || true
+	add pps_none "$(udp_round)"
+	add bulk_none "$(bulk_round)"
+	add crr_none "$(crr_round)"
+	read -r p50 p99 <<<"$(tcp_round rr 20000)"
+	add p50_none "$p50"
+	add p99_none "$p99"
 
-echo "bench: nf-queue.c"
-ip netns exec "$S" build/ntfw-rules install >/dev/null 2>&1
-bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
-nfq_pid=$BG_PID
-sleep 0.5
-pps_nfq=$(udp_round)
-kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
+	ip netns exec "$S" build/ntfw-rules install >/dev/null 2>&1
+	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
+	nfq_pid=$BG_PID
+	sleep 0.5
+	add pps_nfq "$(udp_round)"
+	kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
 
-echo "bench: ntfw, 1 queue, 100 rules"
-ntfw_start "$S" "$WORK/rules100.conf"
-pps_1q=$(udp_round)
-bulk_off=$(bulk_round)
-crr_ntfw=$(crr_round)
-read -r p50_ntfw p99_ntfw <<<"$(tcp_round rr 20000)"
-ntfw_stop
-ntfw_start "$S" "$WORK/rules100fp.conf"
-bulk_fp=$(bulk_round)
-ntfw_stop
+	ntfw_start "$S" "$WORK/rules100.conf"
+	add pps_1q "$(udp_round)"
+	add bulk_off "$(bulk_round)"
+	add crr_ntfw "$(crr_round)"
+	read -r p50 p99 <<<"$(tcp_round rr 20000)"
+	add p50_ntfw "$p50"
+	add p99_ntfw "$p99"
+	ntfw_stop
+	ntfw_start "$S" "$WORK/rules100fp.conf"
+	add bulk_fp "$(bulk_round)"
+	ntfw_stop
+	ntfw_start "$S" "$WORK/rules100fp1.conf"
+	add crr_fp1 "$(crr_round)"
+	ntfw_stop
 
-echo "bench: ntfw, 2 queues, 100 rules"
-ip netns exec "$S" build/ntfw-rules -q 0-1 install >/dev/null 2>&1
-ntfw_start "$S" "$WORK/rules100q2.conf"
-pps_2q=$(udp_round)
-ntfw_stop
+	ip netns exec "$S" build/ntfw-rules -q 0-1 install >/dev/null 2>&1
+	ntfw_start "$S" "$WORK/rules100q2.conf"
+	add pps_2q "$(udp_round)"
+	ntfw_stop
+done
+for k in pps_none pps_nfq pps_1q pps_2q bulk_none bulk_fp bulk_off crr_none \
+	crr_ntfw crr_fp1 p50_none p99_none p50_ntfw p99_ntfw; do
+	printf -v "$k" '%s' "$(median "$k")"
+	echo "bench: $k:${V[$k]} -> median ${!k}"
+done
 
 ratio() { awk "BEGIN {printf \"%.2f\", $1 / ($2 > 0 ? $2 : 1)}"; }
 goal() { awk "BEGIN {print ($1) ? \"met\" : \"missed\"}"; }
 row() { printf '%-44s %14s %10s\n' "$@"; }
 
 echo
-row "1. small packets (64-byte UDP), ${SECONDS_EACH} s" "datagrams/s" "ratio"
+row "1. small packets (64-byte UDP), median of $RUNS" "datagrams/s" "ratio"
 row "no queue" "$pps_none" "$(ratio "$pps_none" "$pps_nfq")"
 row "nf-queue.c (accept all)" "$pps_nfq" "1.00"
 row "ntfw, 1 queue, 100 rules" "$pps_1q" "$(ratio "$pps_1q" "$pps_nfq")"
@@ -155,20 +179,21 @@ row "ntfw, 2 queues, 100 rules" "$pps_2q" "$(ratio "$pps_2q" "$pps_nfq")"
 echo "goals: 1 queue >= 1.0 of nf-queue.c: $(goal "$pps_1q >= $pps_nfq");" \
 	"2 queues >= 1.5: $(goal "$pps_2q >= 1.5 * $pps_nfq")"
 echo
-row "2. TCP bulk (iperf3), ${SECONDS_EACH} s" "Mbit/s" "ratio"
+row "2. TCP bulk (iperf3), median of $RUNS" "Mbit/s" "ratio"
 row "no firewall" "$bulk_none" "1.00"
 row "ntfw, fastpath after 8" "$bulk_fp" "$(ratio "$bulk_fp" "$bulk_none")"
 row "ntfw, fastpath off" "$bulk_off" "$(ratio "$bulk_off" "$bulk_none")"
 echo "goal: fast path >= 0.9 of no firewall: $(goal "$bulk_fp >= 0.9 * $bulk_none")"
 echo
-row "3. new TCP connections, ${SECONDS_EACH} s" "conn/s" "ratio"
+row "3. new TCP connections, median of $RUNS" "conn/s" "ratio"
 row "no firewall" "$crr_none" "1.00"
 row "ntfw, 100 rules" "$crr_ntfw" "$(ratio "$crr_ntfw" "$crr_none")"
+row "ntfw, 100 rules, fastpath after 1" "$crr_fp1" "$(ratio "$crr_fp1" "$crr_none")"
 echo "goal: >= 0.7 of no firewall: $(goal "$crr_ntfw >= 0.7 * $crr_none")"
 echo
 add50=$(awk "BEGIN {printf \"%.1f\", $p50_ntfw - $p50_none}")
 add99=$(awk "BEGIN {printf \"%.1f\", $p99_ntfw - $p99_none}")
-row "4. TCP round trip, 1 byte, 20000 times" "p50 us" "p99 us"
+row "4. TCP round trip, 1 byte, median of $RUNS" "p50 us" "p99 us"
 row "no firewall" "$p50_none" "$p99_none"
 row "ntfw, 100 rules" "$p50_ntfw" "$p99_ntfw"
 row "added by ntfw" "$add50" "$add99"
@@ -234,7 +259,9 @@ cat >bench/results.json <<JSON
   "tcp_connections_per_s": {
     "no_firewall": $crr_none,
     "ntfw": $crr_ntfw,
-    "ratio": $(ratio "$crr_ntfw" "$crr_none")
+    "ratio": $(ratio "$crr_ntfw" "$crr_none"),
+    "ntfw_fastpath_after_1": $crr_fp1,
+    "fastpath_after_1_ratio": $(ratio "$crr_fp1" "$crr_none")
   },
   "tcp_round_trip_us": {
     "no_firewall_p50": $p50_none,
@@ -279,6 +306,7 @@ set title "64-byte UDP datagrams per second, every one queued ($(date -u +%Y-%m-
 set style fill solid 0.6 border -1
 set boxwidth 0.6
 set yrange [0:*]
+set offsets 0.3, 0.3, graph 0.12, 0
 set ylabel "datagrams/s"
 set grid ytics
 unset key
