@@ -16,8 +16,10 @@
 # 2. TCP bulk: iperf3 for BENCH_SECONDS: no firewall; ntfw with
 #    "fastpath after 8"; ntfw with "fastpath off" (every packet queued).
 # 3. new TCP connections per second (bench/tcpbench crr: connect, one
-#    byte there and back, close), for BENCH_SECONDS: no firewall; ntfw;
-#    ntfw with "fastpath after 1" (only each connection's SYN queued).
+#    byte there and back, close), for BENCH_SECONDS: no firewall; the
+#    ruleset with no daemon bound (conntrack and bypass accepts);
+#    nf-queue.c; ntfw; ntfw with "fastpath after 1" (only each
+#    connection's SYN queued).
 # 4. latency: 20000 one-byte TCP round trips on one connection (bench/
 #    tcpbench rr), p50 and p99: no firewall; ntfw; the difference.
 # 5. memory: peak resident size of "ntfw -r" filling a table of 10 k,
@@ -123,45 +125,70 @@ add() { V[$1]="${V[$1]:-} $2"; }
 median() {
 	tr ' ' '\n' <<<"${V[$1]}" | grep . | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
+# ntfw_with CONF: the server's firewall is ntfw with CONF from now on.
+ntfw_with() {
+	[ -n "${NTFW_PID:-}" ] && ntfw_stop
+	NTFW_PID=
+	[ -n "$1" ] && ntfw_start "$S" "$1"
+	return 0
+}
+# rules QUEUES|none: the ntfw ruleset for those queues, or none at all.
+rules() {
+	ip netns exec "$S" build/ntfw-rules remove >/dev/null 2>&1 || true
+	[ "$1" = none ] || ip netns exec "$S" build/ntfw-rules -q "$1" install >/dev/null 2>&1
+}
 for round in $(seq "$RUNS"); do
 	echo "bench: round $round of $RUNS"
-	ip netns exec "$S" build/ntfw-rules remove >/dev/null 2>&1 || true
-	add pps_none "$(udp_round)"
+	# Bulk first: the connection loop leaves thousands of connections
+	# in TIME_WAIT behind it, in the sockets and in conntrack.
+	rules none
 	add bulk_none "$(bulk_round)"
-	add crr_none "$(crr_round)"
-	read -r p50 p99 <<<"$(tcp_round rr 20000)"
-	add p50_none "$p50"
-	add p99_none "$p99"
+	rules 0
+	ntfw_with "$WORK/rules100.conf"
+	add bulk_off "$(bulk_round)"
+	ntfw_with "$WORK/rules100fp.conf"
+	add bulk_fp "$(bulk_round)"
+	ntfw_with ""
 
-	ip netns exec "$S" build/ntfw-rules install >/dev/null 2>&1
+	rules none
+	add pps_none "$(udp_round)"
+	rules 0
 	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
 	nfq_pid=$BG_PID
 	sleep 0.5
 	add pps_nfq "$(udp_round)"
 	kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
-
-	ntfw_start "$S" "$WORK/rules100.conf"
+	ntfw_with "$WORK/rules100.conf"
 	add pps_1q "$(udp_round)"
-	add bulk_off "$(bulk_round)"
+	ntfw_with ""
+	rules 0-1
+	ntfw_with "$WORK/rules100q2.conf"
+	add pps_2q "$(udp_round)"
+	ntfw_with ""
+
+	rules none
+	add crr_none "$(crr_round)"
+	read -r p50 p99 <<<"$(tcp_round rr 20000)"
+	add p50_none "$p50"
+	add p99_none "$p99"
+	rules 0
+	add crr_bypass "$(crr_round)"
+	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
+	nfq_pid=$BG_PID
+	sleep 0.5
+	add crr_nfq "$(crr_round)"
+	kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
+	ntfw_with "$WORK/rules100.conf"
 	add crr_ntfw "$(crr_round)"
 	read -r p50 p99 <<<"$(tcp_round rr 20000)"
 	add p50_ntfw "$p50"
 	add p99_ntfw "$p99"
-	ntfw_stop
-	ntfw_start "$S" "$WORK/rules100fp.conf"
-	add bulk_fp "$(bulk_round)"
-	ntfw_stop
-	ntfw_start "$S" "$WORK/rules100fp1.conf"
+	ntfw_with "$WORK/rules100fp1.conf"
 	add crr_fp1 "$(crr_round)"
-	ntfw_stop
-
-	ip netns exec "$S" build/ntfw-rules -q 0-1 install >/dev/null 2>&1
-	ntfw_start "$S" "$WORK/rules100q2.conf"
-	add pps_2q "$(udp_round)"
-	ntfw_stop
+	ntfw_with ""
 done
 for k in pps_none pps_nfq pps_1q pps_2q bulk_none bulk_fp bulk_off crr_none \
-	crr_ntfw crr_fp1 p50_none p99_none p50_ntfw p99_ntfw; do
+	crr_bypass crr_nfq crr_ntfw crr_fp1 p50_none p99_none p50_ntfw p99_ntfw; do
 	printf -v "$k" '%s' "$(median "$k")"
 	echo "bench: $k:${V[$k]} -> median ${!k}"
 done
@@ -187,6 +214,8 @@ echo "goal: fast path >= 0.9 of no firewall: $(goal "$bulk_fp >= 0.9 * $bulk_non
 echo
 row "3. new TCP connections, median of $RUNS" "conn/s" "ratio"
 row "no firewall" "$crr_none" "1.00"
+row "ruleset, no daemon (bypass accepts)" "$crr_bypass" "$(ratio "$crr_bypass" "$crr_none")"
+row "nf-queue.c (accept all)" "$crr_nfq" "$(ratio "$crr_nfq" "$crr_none")"
 row "ntfw, 100 rules" "$crr_ntfw" "$(ratio "$crr_ntfw" "$crr_none")"
 row "ntfw, 100 rules, fastpath after 1" "$crr_fp1" "$(ratio "$crr_fp1" "$crr_none")"
 echo "goal: >= 0.7 of no firewall: $(goal "$crr_ntfw >= 0.7 * $crr_none")"
@@ -258,6 +287,8 @@ cat >bench/results.json <<JSON
   },
   "tcp_connections_per_s": {
     "no_firewall": $crr_none,
+    "ruleset_bypass": $crr_bypass,
+    "nf_queue": $crr_nfq,
     "ntfw": $crr_ntfw,
     "ratio": $(ratio "$crr_ntfw" "$crr_none"),
     "ntfw_fastpath_after_1": $crr_fp1,
