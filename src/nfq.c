@@ -294,14 +294,11 @@ int ntfw_nfq_set(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o)
 	}
 	if (o->fail_open != cur->fail_open || o->gso != cur->gso ||
 	    o->copy_range != cur->copy_range || o->maxlen != cur->maxlen) {
-		/* Conntrack data stays as the queue was opened with. */
+		/* Conntrack data stays as the queue was opened with
+		 * (q->ct_glue); o->conntrack only matters at open. */
 		rc = nfq_config(q, o, false, q->ct_glue);
-		if (!rc) {
-			bool ct = cur->conntrack;
-
+		if (!rc)
 			*cur = *o;
-			cur->conntrack = ct;
-		}
 	}
 	return rc;
 }
