@@ -1178,28 +1178,31 @@ static int names_grow(struct parser *ps)
 	return 0;
 }
 
-static int check_rule_name(struct parser *ps, const struct ntfw_rule *r,
-			   const struct tok *at)
+/* The free slot for @r's name in the name index, or NULL after an error
+ * (a duplicate name, or no memory). */
+static uint32_t *check_rule_name(struct parser *ps, const struct ntfw_rule *r,
+				 const struct tok *at)
 {
 	uint32_t *slot;
 
 	if (names_grow(ps)) {
 		perr(ps, at, "out of memory");
-		return -1;
+		return NULL;
 	}
 	slot = name_slot(ps, r->name);
 	if (*slot) {
 		perr(ps, at, "duplicate rule name '%s' (first at line %u)",
 		     r->name, ps->conf->rules[*slot - 1].line);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	return slot;
 }
 
 static int parse_rule(struct parser *ps, const struct tok *verb)
 {
 	struct ntfw_conf *c = ps->conf;
 	struct ntfw_rule r, *rules;
+	uint32_t *name;
 	struct tok t;
 	char buf[80];
 	unsigned int k;
@@ -1240,7 +1243,8 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 	r.have &= ~NTFW_M_NAME;
 	if (!r.name[0])
 		snprintf(r.name, sizeof(r.name), "line-%u", r.line);
-	if (check_rule_name(ps, &r, &ps->name_tok))
+	name = check_rule_name(ps, &r, &ps->name_tok);
+	if (!name)
 		goto fail;
 	/* Flows and rate buckets keep a rule's index in 16 bits. */
 	if (c->nrules == NTFW_MAX_RULES) {
@@ -1259,7 +1263,7 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		ps->rules_cap = cap;
 	}
 	c->rules[c->nrules++] = r;
-	*name_slot(ps, r.name) = c->nrules;
+	*name = c->nrules;
 	return 0;
 fail:
 	rule_free(&r);
