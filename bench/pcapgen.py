@@ -33,6 +33,12 @@ def open_pcap(out):
     return f
 
 
+def write_pkt(f, t, cap, wire):
+    """One record: timestamp t in microseconds, cap bytes of wire."""
+    f.write(struct.pack("<IIII", t // 1_000_000, t % 1_000_000, len(cap), wire))
+    f.write(cap)
+
+
 def syns(out, flows):
     f = open_pcap(out)
     t = 1_700_000_000 * 1_000_000
@@ -42,9 +48,7 @@ def syns(out, flows):
                          0x02, 65535, 0, 0)
         frame = ETH + csum_free_ip(client, SERVER, 6, 20, n & 0xffff) + th
         t += 1
-        f.write(struct.pack("<IIII", t // 1_000_000, t % 1_000_000,
-                            len(frame), len(frame)))
-        f.write(frame)
+        write_pkt(f, t, frame, len(frame))
     f.close()
     print(f"{out}: {flows} SYNs")
 
@@ -88,10 +92,7 @@ def main():
         tcp(1, cseq + 102, s + 1, 0x10, 0)
         for frame, wire in pkts:
             t += 50
-            cap = frame[:SNAP]
-            f.write(struct.pack("<IIII", t // 1_000_000, t % 1_000_000,
-                                len(cap), wire))
-            f.write(cap)
+            write_pkt(f, t, frame[:SNAP], wire)
         written += len(pkts)
         conn += 1
     f.close()

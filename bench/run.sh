@@ -37,10 +37,11 @@ PACKETS=${BENCH_PACKETS:-1000000}
 RUNS=${BENCH_RUNS:-3}
 SECONDS_EACH=${BENCH_SECONDS:-3}
 WORK=$T_TMP
+die() { echo "bench: $*" >&2; exit 1; }
 for c in tcptrace python3 iperf3 gnuplot; do
-	command -v "$c" >/dev/null || { echo "bench: $c is not installed (make deps)" >&2; exit 1; }
+	command -v "$c" >/dev/null || die "$c is not installed (make deps)"
 done
-[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is not installed (apt-get install time)" >&2; exit 1; }
+[ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time)"
 
 # best CMD...: best wall time (s) and its peak RSS (kB) over $RUNS runs,
 # printed as "SECONDS KB".
@@ -60,7 +61,7 @@ best() {
 }
 
 # ---- the network figures ----
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (sudo make bench)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (sudo make bench)"
 topo_pair
 ip -n "$C" addr add 10.213.0.3/24 dev c0
 # The connection loop opens thousands of connections from one address:
@@ -80,7 +81,7 @@ udp_round() {
 	local f1 f2 got secs
 	bg "$WORK/sink.log" ip netns exec "$S" build/bench/udpsink 10.213.0.1 9000 "$SECONDS_EACH"
 	local sink=$BG_PID
-	wait_for 5 grep -q ready "$WORK/sink.log" || { echo "bench: udpsink did not start" >&2; exit 1; }
+	wait_for 5 grep -q ready "$WORK/sink.log" || die "udpsink did not start"
 	ip netns exec "$C" build/bench/udpflood 10.213.0.2 10.213.0.1 9000 $((SECONDS_EACH + 1)) >/dev/null &
 	f1=$!
 	ip netns exec "$C" build/bench/udpflood 10.213.0.3 10.213.0.1 9000 $((SECONDS_EACH + 1)) >/dev/null &
@@ -94,7 +95,7 @@ udp_round() {
 bulk_round() {
 	bg "$WORK/iperf-s.log" ip netns exec "$S" iperf3 -s -1 -B 10.213.0.1
 	local srv=$BG_PID
-	wait_for 5 _listening "$S" 5201 || { echo "bench: iperf3 did not start" >&2; exit 1; }
+	wait_for 5 _listening "$S" 5201 || die "iperf3 did not start"
 	timeout $((SECONDS_EACH + 20)) ip netns exec "$C" iperf3 -c 10.213.0.1 -t "$SECONDS_EACH" -J >"$WORK/iperf.json"
 	wait "$srv"
 	python3 -c 'import json, sys
@@ -106,7 +107,7 @@ print("%d" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_seco
 tcp_round() {
 	bg "$WORK/tcpb-s.log" ip netns exec "$S" build/bench/tcpbench serve 10.213.0.1 7000 60
 	local srv=$BG_PID
-	wait_for 5 grep -q ready "$WORK/tcpb-s.log" || { echo "bench: tcpbench did not start" >&2; exit 1; }
+	wait_for 5 grep -q ready "$WORK/tcpb-s.log" || die "tcpbench did not start"
 	timeout 60 ip netns exec "$C" build/bench/tcpbench "$1" 10.213.0.1 7000 "$2"
 	kill "$srv"
 	wait "$srv" 2>/dev/null || true
@@ -137,6 +138,22 @@ rules() {
 	ip netns exec "$S" build/ntfw-rules remove >/dev/null 2>&1 || true
 	[ "$1" = none ] || ip netns exec "$S" build/ntfw-rules -q "$1" install >/dev/null 2>&1
 }
+# with_nfq KEY ROUND: ROUND with nf-queue.c answering queue 0, into KEY.
+with_nfq() {
+	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
+	local pid=$BG_PID
+	sleep 0.5
+	add "$1" "$($2)"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+# rr_into SETUP: round-trip percentiles into p50_SETUP and p99_SETUP.
+rr_into() {
+	local p50 p99
+	read -r p50 p99 <<<"$(tcp_round rr 20000)"
+	add "p50_$1" "$p50"
+	add "p99_$1" "$p99"
+}
 for round in $(seq "$RUNS"); do
 	echo "bench: round $round of $RUNS"
 	# Bulk first: the connection loop leaves thousands of connections
@@ -153,11 +170,7 @@ for round in $(seq "$RUNS"); do
 	rules none
 	add pps_none "$(udp_round)"
 	rules 0
-	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
-	nfq_pid=$BG_PID
-	sleep 0.5
-	add pps_nfq "$(udp_round)"
-	kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
+	with_nfq pps_nfq udp_round
 	ntfw_with "$WORK/rules100.conf"
 	add pps_1q "$(udp_round)"
 	ntfw_with ""
@@ -168,21 +181,13 @@ for round in $(seq "$RUNS"); do
 
 	rules none
 	add crr_none "$(crr_round)"
-	read -r p50 p99 <<<"$(tcp_round rr 20000)"
-	add p50_none "$p50"
-	add p99_none "$p99"
+	rr_into none
 	rules 0
 	add crr_bypass "$(crr_round)"
-	bg "$WORK/nfq.log" ip netns exec "$S" build/bench/nf-queue 0
-	nfq_pid=$BG_PID
-	sleep 0.5
-	add crr_nfq "$(crr_round)"
-	kill "$nfq_pid"; wait "$nfq_pid" 2>/dev/null || true
+	with_nfq crr_nfq crr_round
 	ntfw_with "$WORK/rules100.conf"
 	add crr_ntfw "$(crr_round)"
-	read -r p50 p99 <<<"$(tcp_round rr 20000)"
-	add p50_ntfw "$p50"
-	add p99_ntfw "$p99"
+	rr_into ntfw
 	ntfw_with "$WORK/rules100fp1.conf"
 	add crr_fp1 "$(crr_round)"
 	ntfw_with ""
@@ -237,7 +242,7 @@ for n in 10000 100000 1000000; do
 	/usr/bin/time -o "$WORK/time" -f "%M" build/ntfw -r "$WORK/syn.pcap" \
 		-c "$WORK/mem.conf" >/dev/null 2>"$WORK/mem.log"
 	rss[$n]=$(tail -n 1 "$WORK/time")
-	grep -q "created=$n " "$WORK/mem.log" || { echo "bench: the table did not hold $n flows" >&2; exit 1; }
+	grep -q "created=$n " "$WORK/mem.log" || die "the table did not hold $n flows"
 done
 rm -f "$WORK/syn.pcap"
 per_flow=$(awk "BEGIN {printf \"%d\", (${rss[1000000]} - ${rss[10000]}) * 1024 / 990000}")
