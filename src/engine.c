@@ -88,6 +88,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	enum ntfw_verdict v;
 	struct ntfw_pkt p;
 	unsigned int idx;
+	enum ntfw_ct ct;
 	int dir;
 
 	STAT_INC(st->packets);
@@ -107,7 +108,8 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	}
 	f = ntfw_flow_packet(&e->flows, &p, m->ts_ns,
 			     m->wire_len ? m->wire_len : p.ip_len + 14, &dir,
-			     &ctx.new_flow);
+			     &ct);
+	ctx.new_flow = ct == NTFW_CT_NEW;
 	ctx.flow = f;
 	rule = ntfw_policy_eval(conf, &p, &ctx, &idx);
 	v = rule ? rule->verdict : conf->def;

@@ -233,28 +233,40 @@ static void evict_oldest(struct ntfw_flow_table *t)
 
 /* ---- lookup and creation ---- */
 
-static uint32_t flow_find(struct ntfw_flow_table *t, const struct ntfw_pkt *p,
-			  uint32_t h, int *dir)
+static uint32_t flow_find(struct ntfw_flow_table *t, uint8_t family,
+			  uint8_t proto, const uint8_t *src, uint16_t sport,
+			  const uint8_t *dst, uint16_t dport, int *dir)
 {
+	uint32_t h = flow_hash(t, proto, src, sport, dst, dport);
 	uint32_t i;
 
 	for (i = t->bucket[h]; i != NTFW_FLOW_NONE; i = t->pool[i].hnext) {
 		const struct ntfw_flow *f = &t->pool[i];
 
-		if (f->proto != p->proto || f->family != p->family)
+		if (f->proto != proto || f->family != family)
 			continue;
-		if (f->cport == p->sport && f->sport == p->dport &&
-		    !memcmp(f->caddr, p->src, 16) && !memcmp(f->saddr, p->dst, 16)) {
+		if (f->cport == sport && f->sport == dport &&
+		    !memcmp(f->caddr, src, 16) && !memcmp(f->saddr, dst, 16)) {
 			*dir = 0;
 			return i;
 		}
-		if (f->cport == p->dport && f->sport == p->sport &&
-		    !memcmp(f->caddr, p->dst, 16) && !memcmp(f->saddr, p->src, 16)) {
+		if (f->cport == dport && f->sport == sport &&
+		    !memcmp(f->caddr, dst, 16) && !memcmp(f->saddr, src, 16)) {
 			*dir = 1;
 			return i;
 		}
 	}
 	return NTFW_FLOW_NONE;
+}
+
+struct ntfw_flow *ntfw_flow_lookup(struct ntfw_flow_table *t, uint8_t family,
+				   uint8_t proto, const uint8_t *src,
+				   uint16_t sport, const uint8_t *dst,
+				   uint16_t dport, int *dir)
+{
+	uint32_t i = flow_find(t, family, proto, src, sport, dst, dport, dir);
+
+	return i == NTFW_FLOW_NONE ? NULL : &t->pool[i];
 }
 
 static uint8_t tclass_of(uint8_t proto)
@@ -369,10 +381,11 @@ static void tcp_track(struct ntfw_flow_table *t, uint32_t i,
 
 struct ntfw_flow *ntfw_flow_packet(struct ntfw_flow_table *t,
 				   const struct ntfw_pkt *p, uint64_t now_ns,
-				   uint32_t wire_len, int *dir, bool *created)
+				   uint32_t wire_len, int *dir, enum ntfw_ct *ct)
 {
-	uint32_t h = flow_hash(t, p->proto, p->src, p->sport, p->dst, p->dport);
-	uint32_t i = flow_find(t, p, h, dir);
+	bool newf;
+	uint32_t i = flow_find(t, p->family, p->proto, p->src, p->sport, p->dst,
+			       p->dport, dir);
 	struct ntfw_flow *f;
 
 	/* A new SYN on a closed connection opens the next one. */
@@ -381,8 +394,9 @@ struct ntfw_flow *ntfw_flow_packet(struct ntfw_flow_table *t,
 		flow_end(t, i, NTFW_END_NONE);
 		i = NTFW_FLOW_NONE;
 	}
-	*created = i == NTFW_FLOW_NONE;
-	if (*created)
+	newf = i == NTFW_FLOW_NONE;
+	*ct = newf ? NTFW_CT_NEW : NTFW_CT_ESTABLISHED;
+	if (newf)
 		i = flow_new(t, p, now_ns, dir);
 	f = &t->pool[i];
 	/* Move to the tail of its list: now the most recently seen. */

@@ -100,14 +100,30 @@ void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
 void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
 			      unsigned int n);
 
+/* What the flow table made of a packet. */
+enum ntfw_ct {
+	NTFW_CT_NEW,		/* it opened a flow */
+	NTFW_CT_ESTABLISHED,	/* a packet of a known flow */
+	NTFW_CT_INVALID,	/* a known flow's packet that TCP would not
+				 * accept: flow state and features untouched */
+};
+
 /*
  * The flow of @p, created when new (evicting the oldest idle flow when the
- * table is full).  *@dir is 0 when @p goes client to server.  *@created is
- * set for a new flow.  Updates features, state and timestamps.
+ * table is full).  *@dir is 0 when @p goes client to server.  *@ct says
+ * whether @p opened the flow, belongs to it, or is invalid for it.  Updates
+ * features, state and timestamps (not for an invalid packet).
  */
 struct ntfw_flow *ntfw_flow_packet(struct ntfw_flow_table *t,
 				   const struct ntfw_pkt *p, uint64_t now_ns,
-				   uint32_t wire_len, int *dir, bool *created);
+				   uint32_t wire_len, int *dir, enum ntfw_ct *ct);
+
+/* The flow with these endpoints, either way round, or NULL; *@dir as in
+ * ntfw_flow_packet().  Nothing is updated. */
+struct ntfw_flow *ntfw_flow_lookup(struct ntfw_flow_table *t, uint8_t family,
+				   uint8_t proto, const uint8_t *src,
+				   uint16_t sport, const uint8_t *dst,
+				   uint16_t dport, int *dir);
 
 /* End the flows idle past their timeout at @now_ns. */
 void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns);

@@ -21,6 +21,9 @@ const char *ntfw_malformed_name(enum ntfw_malformed m);
 #define NTFW_PKT_FRAG (1u << 0)     /* a fragment, first or later */
 #define NTFW_PKT_LATERFRAG (1u << 1) /* fragment offset > 0: no L4 header */
 #define NTFW_PKT_L4 (1u << 2)       /* ports / ICMP type / TCP flags valid */
+#define NTFW_PKT_INNER (1u << 3)    /* an ICMP error quoting a packet: inner_* valid */
+#define NTFW_PKT_L4_UNKNOWN (1u << 4) /* the transport header lies past the copied
+				       * bytes: its fields are unknown, not bad */
 
 #define NTFW_TCP_FIN 0x01
 #define NTFW_TCP_SYN 0x02
@@ -57,6 +60,12 @@ struct ntfw_pkt {
 	uint32_t oif;
 	uint8_t src[16];
 	uint8_t dst[16];
+	/* The packet an ICMP/ICMPv6 error quotes (NTFW_PKT_INNER): as it was
+	 * sent, so its source is this packet's destination. */
+	uint8_t inner_proto;
+	uint16_t inner_sport, inner_dport;	/* ICMP echo: the id in both */
+	uint8_t inner_src[16];
+	uint8_t inner_dst[16];
 };
 
 /*
