@@ -59,6 +59,7 @@ struct parser {
 	unsigned int timeout_line, flows_line, eventlog_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
+	unsigned int invalid_line, reloadflows_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	unsigned int rules_cap;	/* slots allocated in conf->rules */
@@ -526,7 +527,8 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 
 enum match_kw {
 	K_NAME, K_FAMILY, K_PROTO, K_SRC, K_DST, K_SPORT, K_DPORT, K_IIF,
-	K_OIF, K_ICMP, K_TCPFLAGS, K_HOOK, K_FLOW, K_RATE, K_FPS, K__MAX
+	K_OIF, K_ICMP, K_TCPFLAGS, K_HOOK, K_FLOW, K_RATE, K_FPS, K_STATE,
+	K__MAX
 };
 
 static const struct {
@@ -548,6 +550,7 @@ static const struct {
 	[K_FLOW] = { "flow", NTFW_M_FLOW },
 	[K_RATE] = { "rate", NTFW_M_RATE },
 	[K_FPS] = { "flows-per-src", NTFW_M_FPS },
+	[K_STATE] = { "state", NTFW_M_STATE },
 };
 
 static const struct {
@@ -779,6 +782,22 @@ static int hook_add(struct parser *ps, const struct tok *t, void *arg)
 		}
 	}
 	perr(ps, t, "unknown hook '%.*s' (input, forward or output)",
+	     (int)t->len, t->s);
+	return -1;
+}
+
+static int state_add(struct parser *ps, const struct tok *t, void *arg)
+{
+	struct ntfw_rule *r = arg;
+	unsigned int i;
+
+	for (i = 0; i < NTFW_ST_MAX; i++) {
+		if (tok_is(t, ntfw_pstate_name(i))) {
+			r->states |= (uint8_t)(1u << i);
+			return 0;
+		}
+	}
+	perr(ps, t, "unknown state '%.*s' (new, established, related or invalid)",
 	     (int)t->len, t->s);
 	return -1;
 }
@@ -1084,6 +1103,8 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 		return parse_list(ps, kw, icmp_add, NULL, 0);
 	case K_HOOK:
 		return parse_list(ps, kw, hook_add, r, 0);
+	case K_STATE:
+		return parse_list(ps, kw, state_add, r, 0);
 	case K_TCPFLAGS:
 		return parse_tcp_flags(ps, r, kw);
 	case K_FLOW:
@@ -1472,6 +1493,16 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		     parse_choice(ps, t, "no", "yes", &v);
 		if (!rc)
 			ps->conf->gso = v;
+	} else if (tok_is(t, "invalid")) {
+		rc = once(ps, t, &ps->invalid_line) ?:
+		     parse_choice(ps, t, "accept", "drop", &v);
+		if (!rc)
+			ps->conf->invalid = v ? NTFW_DROP : NTFW_ACCEPT;
+	} else if (tok_is(t, "reload-flows")) {
+		rc = once(ps, t, &ps->reloadflows_line) ?:
+		     parse_choice(ps, t, "reevaluate", "keep", &v);
+		if (!rc)
+			ps->conf->reload_keep = v;
 	} else if (tok_is(t, "set")) {
 		rc = parse_set(ps, t);
 	} else if (tok_is(t, "timeout")) {
@@ -1562,6 +1593,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->flows_max = NTFW_FLOWS_MAX_DEFAULT;
 	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
+	ps.conf->invalid = NTFW_DROP;	/* as pf drops what is out of window */
 	ps.conf->socket_buffer = NTFW_SOCKET_BUFFER_DEFAULT;
 	find_set_decls(&ps, text, len);
 	for (;;) {

@@ -39,7 +39,9 @@ struct ntfw_conf {
 	uint32_t copy_range;		/* bytes of each packet copied to us */
 	uint32_t socket_buffer;		/* netlink receive buffer, bytes */
 	uint32_t fastpath_after;	/* packets before a hand-off; 0: off */
-	bool default_final;		/* no rule can catch what default got */
+	enum ntfw_verdict invalid;	/* for packets TCP would not accept */
+	bool reload_keep;		/* a reload keeps flows' decisions */
+	unsigned int first_dyn;		/* the first per-packet rule, or nrules */
 	struct ntfw_set *sets;
 	unsigned int nsets;
 	struct ntfw_rule *rules;

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The packet path, top to bottom: parse, find or create the flow and update
- * its features, find the first matching rule, count, return the verdict.
- * No allocation, no locks, no exit.  Malformed packets get the default
- * verdict and touch no flow.
+ * The packet path, top to bottom: parse; an ICMP error about a known flow
+ * follows that flow (related); otherwise find or create the flow and
+ * update its features (an invalid packet touches nothing); a flow's first
+ * packet decides its state through the rules, later packets follow it
+ * unless a per-packet rule above the deciding one takes them; count;
+ * return the verdict.  No allocation, no locks, no exit.  Malformed
+ * packets touch no flow.
  */
 #include <string.h>
 
+#include <netinet/in.h>
 #include <linux/if_ether.h>
 
 #include "conf.h"
@@ -54,6 +58,8 @@ void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
 	unsigned int n = e->conf->nrules + 1;
 
 	ntfw_stats_move_rules(&e->stats, &s->stats, s->stat_map, n);
+	ntfw_flow_redecide(&e->flows, s->conf->reload_keep, s->flow_map, n,
+			   (uint16_t)s->conf->nrules);
 	ntfw_flow_renumber_rules(&e->flows, s->flow_map, n);
 	ntfw_flow_set_timeouts(&e->flows, &to);
 	/* Buckets are keyed by rule index, which means another rule now. */
@@ -70,6 +76,75 @@ static void flow_counters(struct ntfw_engine *e)
 	__atomic_store_n(&st->flows_ended, e->flows.ended, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->flows_evicted, e->flows.evicted, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->flows_expired, e->flows.expired, __ATOMIC_RELAXED);
+}
+
+/*
+ * ICMP other than echo has no connection: each such packet is judged by the
+ * rules on its own, like conntrack, which tracks no state for them either.
+ */
+static bool stateless(const struct ntfw_pkt *p)
+{
+	if (p->proto == IPPROTO_ICMP)
+		return p->icmp_type != 0 && p->icmp_type != 8;
+	if (p->proto == IPPROTO_ICMPV6)
+		return p->icmp_type != 128 && p->icmp_type != 129;
+	return false;
+}
+
+/*
+ * Decide the state of flow @f from @p: the first rule that matches it
+ * without its per-packet conditions, or the default.  A flow decided again
+ * after a reload is judged by its opening direction.
+ */
+static void decide(const struct ntfw_conf *conf, struct ntfw_flow *f,
+		   const struct ntfw_pkt *p, int dir, bool opening,
+		   struct ntfw_eval_ctx *ctx)
+{
+	struct ntfw_eval_ctx c = *ctx;
+	const struct ntfw_rule *r;
+	struct ntfw_pkt m;
+	unsigned int idx;
+
+	c.static_only = true;
+	if (!opening && dir) {
+		ntfw_pkt_mirror(p, &m);
+		p = &m;
+	}
+	r = ntfw_policy_eval(conf, p, &c, &idx);
+	f->base = (uint16_t)idx;
+	f->sverdict = (uint8_t)(r ? r->verdict : conf->def);
+	f->decided = 1;
+}
+
+/* A packet that follows flow @f: the per-packet rules above the one that
+ * decided the flow may still take it; otherwise the flow's state does. */
+static enum ntfw_verdict follow(const struct ntfw_conf *conf,
+				const struct ntfw_flow *f,
+				const struct ntfw_pkt *p,
+				struct ntfw_eval_ctx *ctx, unsigned int *idx)
+{
+	const struct ntfw_rule *r;
+
+	r = ntfw_policy_eval_dynamic(conf, p, ctx, f->base, idx);
+	if (r)
+		return r->verdict;
+	*idx = f->base;
+	return (enum ntfw_verdict)f->sverdict;
+}
+
+/* An ICMP error quoting a packet of a flow we decided: the flow's. */
+static struct ntfw_flow *related_flow(struct ntfw_engine *e,
+				      const struct ntfw_pkt *p)
+{
+	struct ntfw_flow *f;
+	int dir;
+
+	if (!(p->flags & NTFW_PKT_INNER))
+		return NULL;
+	f = ntfw_flow_lookup(&e->flows, p->family, p->inner_proto,
+			     p->inner_src, p->inner_sport, p->inner_dst,
+			     p->inner_dport, &dir);
+	return f && f->decided ? f : NULL;
 }
 
 enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
@@ -106,32 +181,62 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		v = conf->def;
 		goto out;
 	}
+	/* Related: an ICMP error about a flow follows that flow. */
+	f = related_flow(e, &p);
+	if (f) {
+		ctx.flow = f;
+		ctx.pstate = NTFW_ST_RELATED;
+		v = follow(conf, f, &p, &ctx, &idx);
+		goto counted;
+	}
 	f = ntfw_flow_packet(&e->flows, &p, m->ts_ns,
 			     m->wire_len ? m->wire_len : p.ip_len + 14, &dir,
 			     &ct);
-	ctx.new_flow = ct == NTFW_CT_NEW;
 	ctx.flow = f;
-	rule = ntfw_policy_eval(conf, &p, &ctx, &idx);
-	v = rule ? rule->verdict : conf->def;
+	ctx.new_flow = ct == NTFW_CT_NEW;
+	if (ct == NTFW_CT_INVALID) {
+		/* Out of the flow's window: the per-packet rules (state
+		 * invalid) may take it, else the "invalid" verdict. */
+		ctx.pstate = NTFW_ST_INVALID;
+		rule = ntfw_policy_eval_dynamic(conf, &p, &ctx, conf->nrules,
+						&idx);
+		if (rule) {
+			v = rule->verdict;
+			goto counted;
+		}
+		STAT_INC(st->state_pkts[NTFW_ST_INVALID]);
+		STAT_INC(st->invalid_unmatched);
+		v = conf->invalid;
+		goto out;
+	}
+	ctx.pstate = ct == NTFW_CT_NEW || stateless(&p) ? NTFW_ST_NEW :
+							   NTFW_ST_ESTABLISHED;
+	if (ctx.pstate == NTFW_ST_NEW || !f->decided)
+		decide(conf, f, &p, dir, ctx.pstate == NTFW_ST_NEW, &ctx);
+	v = follow(conf, f, &p, &ctx, &idx);
 	/* The record names the rule that admitted the flow, or the first
 	 * that dropped any of its packets. */
 	if (f->rule == UINT16_MAX || (v == NTFW_DROP && f->verdict != NTFW_DROP)) {
 		f->rule = (uint16_t)idx;
 		f->verdict = (uint8_t)v;
 	}
-	STAT_INC(st->rule_pkts[idx]);
-	STAT_ADD(st->rule_bytes[idx], p.ip_len);
 	/* Accepted for good: the kernel can take the rest of the connection
 	 * (drops stay here: the kernel forgets an unconfirmed connection's
-	 * mark together with its dropped first packet). */
-	if (handoff && v == NTFW_ACCEPT && conf->fastpath_after && !f->handoff &&
+	 * mark together with its dropped first packet).  Only on a packet of
+	 * the connection itself, never on an error that quotes it. */
+	if (handoff && v == NTFW_ACCEPT && f->sverdict == NTFW_ACCEPT &&
+	    conf->fastpath_after && !f->handoff && !stateless(&p) &&
 	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&
-	    ntfw_policy_final(conf, &p, idx)) {
+	    ntfw_policy_final(conf, &p, &ctx, f->base)) {
 		f->handoff = 1;
 		*handoff = true;
 		STAT_INC(st->handoffs);
 	}
 	flow_counters(e);
+counted:
+	STAT_INC(st->state_pkts[ctx.pstate]);
+	STAT_INC(st->rule_pkts[idx]);
+	STAT_ADD(st->rule_bytes[idx], p.ip_len);
 out:
 	if (v == NTFW_DROP)
 		STAT_INC(st->dropped);

@@ -93,6 +93,24 @@ void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
 				t->pool[i].rule = map[t->pool[i].rule];
 }
 
+void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
+			const uint16_t *map, unsigned int n, uint16_t gone)
+{
+	unsigned int c;
+	uint32_t i;
+
+	for (c = 0; c < NTFW_TC_MAX; c++) {
+		for (i = t->head[c]; i != NTFW_FLOW_NONE; i = t->pool[i].next) {
+			struct ntfw_flow *f = &t->pool[i];
+
+			if (!keep)
+				f->decided = 0;
+			else if (f->base < n) /* a rule gone maps past @gone */
+				f->base = map[f->base] < gone ? map[f->base] : gone;
+		}
+	}
+}
+
 /* ---- hashing: symmetric, so both directions land in one bucket ---- */
 
 static inline uint64_t mix(uint64_t h, uint64_t v)

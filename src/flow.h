@@ -51,6 +51,10 @@ struct ntfw_flow {
 	uint8_t verdict;	/* enum ntfw_verdict of the record */
 	uint16_t rule;		/* index of the deciding rule, nrules = default */
 	uint8_t handoff;	/* accepted for good: the kernel has it now */
+	uint8_t decided;	/* its state below holds (not before a reload) */
+	uint8_t sverdict;	/* enum ntfw_verdict: the flow's state */
+	uint16_t base;		/* the rule that decided the state, nrules:
+				 * the default */
 	uint16_t cport, sport;	/* client and server port (ICMP: echo id) */
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list of its class */
@@ -94,6 +98,15 @@ void ntfw_flow_table_free(struct ntfw_flow_table *t);
 /* New idle timeouts; they apply to the flows already in the table too. */
 void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
 			    const struct ntfw_flow_timeouts *to);
+
+/*
+ * A reload: with @keep, each flow keeps its state and its deciding rule
+ * index i below @n becomes @map[i], or @gone (the new default's index)
+ * when that is larger (the rule left); without, every
+ * flow's state is decided again on its next packet.
+ */
+void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
+			const uint16_t *map, unsigned int n, uint16_t gone);
 
 /* A reload renumbered the rules: each flow's rule index i below @n
  * becomes @map[i]. */

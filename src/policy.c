@@ -19,6 +19,16 @@ const char *ntfw_verdict_name(enum ntfw_verdict v)
 	return v == NTFW_DROP ? "drop" : "accept";
 }
 
+static const char *const pstate_names[NTFW_ST_MAX] = {
+	[NTFW_ST_NEW] = "new", [NTFW_ST_ESTABLISHED] = "established",
+	[NTFW_ST_RELATED] = "related", [NTFW_ST_INVALID] = "invalid",
+};
+
+const char *ntfw_pstate_name(enum ntfw_pstate s)
+{
+	return s < NTFW_ST_MAX ? pstate_names[s] : "unknown";
+}
+
 bool ntfw_prefix_match(const struct ntfw_prefix *pf, uint8_t family,
 		       const uint8_t *addr)
 {
@@ -98,6 +108,15 @@ static bool state_match(const struct ntfw_rule *r, unsigned int idx,
 	struct ntfw_flow *f = ctx ? ctx->flow : NULL;
 	unsigned int i;
 
+	if (ctx && ctx->static_part)
+		return true;
+	if (r->have & NTFW_M_STATE) {
+		/* Without a flow table every packet is a first packet. */
+		uint8_t st = ctx ? ctx->pstate : NTFW_ST_NEW;
+
+		if (!(r->states & (1u << st)))
+			return false;
+	}
 	if (r->nflowc) {
 		if (!f)
 			return false;
@@ -137,6 +156,8 @@ bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
 	struct ntfw_ifcache *ifc = ctx ? ctx->ifc : NULL;
 	uint32_t have = r->have;
 
+	if (ctx && ctx->static_only && (have & NTFW_M_DYNAMIC))
+		return false;
 	if (r->family && r->family != p->family)
 		return false;
 	if ((have & NTFW_M_PROTO) && r->proto != p->proto)
@@ -175,7 +196,7 @@ bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
 		if ((have & NTFW_M_OIF) && strcmp(r->oif, ntfw_ifname(ifc, p->oif)))
 			return false;
 	}
-	if (have & (NTFW_M_FLOW | NTFW_M_FPS | NTFW_M_RATE))
+	if (have & NTFW_M_DYNAMIC)
 		return state_match(r, idx, p, ctx);
 	return true;
 }
@@ -199,46 +220,65 @@ const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 
 void ntfw_policy_finality(struct ntfw_conf *conf)
 {
-	bool ok = true;
-	unsigned int i;
+	unsigned int i, next = conf->nrules;
 
-	for (i = 0; i < conf->nrules; i++) {
-		struct ntfw_rule *r = &conf->rules[i];
-
-		ok = ok && !(r->have & ~NTFW_M_CONN) && !r->nflowc;
-		r->final = ok;
+	for (i = conf->nrules; i-- > 0;) {
+		conf->rules[i].next_dyn = (uint16_t)next;
+		if (conf->rules[i].have & NTFW_M_DYNAMIC)
+			next = i;
 	}
-	conf->default_final = ok;
+	conf->first_dyn = next;
 }
 
-static bool decision_final(const struct ntfw_conf *conf, unsigned int idx,
-			   enum ntfw_verdict *v)
+const struct ntfw_rule *ntfw_policy_eval_dynamic(const struct ntfw_conf *conf,
+						 const struct ntfw_pkt *p,
+						 struct ntfw_eval_ctx *ctx,
+						 unsigned int limit,
+						 unsigned int *idx)
 {
-	if (idx < conf->nrules) {
-		*v = conf->rules[idx].verdict;
-		return conf->rules[idx].final;
+	unsigned int i;
+
+	for (i = conf->first_dyn; i < limit; i = conf->rules[i].next_dyn) {
+		if (ntfw_rule_match(&conf->rules[i], i, p, ctx)) {
+			*idx = i;
+			return &conf->rules[i];
+		}
 	}
-	*v = conf->def;
-	return conf->default_final;
+	return NULL;
+}
+
+void ntfw_pkt_mirror(const struct ntfw_pkt *p, struct ntfw_pkt *m)
+{
+	*m = *p;
+	memcpy(m->src, p->dst, sizeof(m->src));
+	memcpy(m->dst, p->src, sizeof(m->dst));
+	m->sport = p->dport;
+	m->dport = p->sport;
+	m->iif = p->oif;
+	m->oif = p->iif;
+	if (p->hook == 1 || p->hook == 3) /* NF_INET_LOCAL_IN <-> LOCAL_OUT */
+		m->hook = (uint8_t)(4 - p->hook);
+	if (p->proto == IPPROTO_ICMP && (p->icmp_type == 0 || p->icmp_type == 8))
+		m->icmp_type = (uint8_t)(8 - p->icmp_type);
+	if (p->proto == IPPROTO_ICMPV6 &&
+	    (p->icmp_type == 128 || p->icmp_type == 129))
+		m->icmp_type = (uint8_t)(257 - p->icmp_type);
 }
 
 bool ntfw_policy_final(const struct ntfw_conf *conf, const struct ntfw_pkt *p,
-		       unsigned int idx)
+		       struct ntfw_eval_ctx *ctx, unsigned int base)
 {
-	struct ntfw_pkt m = *p;
-	enum ntfw_verdict v, mv;
-	unsigned int midx;
+	struct ntfw_eval_ctx c = *ctx;
+	struct ntfw_pkt m;
+	unsigned int idx;
 
-	if (!decision_final(conf, idx, &v))
-		return false;
 	/* Later fragments carry no ports: they are no witness. */
 	if (p->flags & NTFW_PKT_LATERFRAG)
 		return false;
-	/* The other direction must get the same verdict, for good too. */
-	memcpy(m.src, p->dst, sizeof(m.src));
-	memcpy(m.dst, p->src, sizeof(m.dst));
-	m.sport = p->dport;
-	m.dport = p->sport;
-	ntfw_policy_eval(conf, &m, NULL, &midx);
-	return decision_final(conf, midx, &mv) && mv == v;
+	c.static_part = true;
+	c.static_only = false;
+	if (ntfw_policy_eval_dynamic(conf, p, &c, base, &idx))
+		return false;
+	ntfw_pkt_mirror(p, &m);
+	return !ntfw_policy_eval_dynamic(conf, &m, &c, base, &idx);
 }

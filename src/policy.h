@@ -57,7 +57,27 @@ enum {
 	NTFW_M_FLOW = 1u << 12,	 /* flow <feature> <op> <n> */
 	NTFW_M_RATE = 1u << 13,	 /* rate over N/unit per src|dst */
 	NTFW_M_FPS = 1u << 14,	 /* flows-per-src over N/unit */
+	NTFW_M_STATE = 1u << 15, /* state new|established|related|invalid */
 };
+
+/*
+ * Matches whose outcome can change over a flow's life.  A rule with one of
+ * them is "per-packet": it is evaluated on every packet of the flows it
+ * could decide.  Every other match is decided on a flow's first packet,
+ * whose verdict becomes the flow's state (ntfw.conf(5), STATE).
+ */
+#define NTFW_M_DYNAMIC (NTFW_M_FLOW | NTFW_M_RATE | NTFW_M_FPS | NTFW_M_STATE)
+
+/* The state of a packet, as the flow table sees it (nft's ct state). */
+enum ntfw_pstate {
+	NTFW_ST_NEW,		/* the first packet of a flow */
+	NTFW_ST_ESTABLISHED,	/* a later packet of a flow, either way */
+	NTFW_ST_RELATED,	/* an ICMP error quoting a known flow */
+	NTFW_ST_INVALID,	/* TCP would not accept it for its flow */
+	NTFW_ST_MAX,
+};
+
+const char *ntfw_pstate_name(enum ntfw_pstate s);
 
 enum ntfw_cmp { NTFW_GT, NTFW_GE, NTFW_LT, NTFW_LE, NTFW_EQ, NTFW_NE };
 
@@ -98,26 +118,16 @@ struct ntfw_rule {
 	unsigned int nflowc;
 	struct ntfw_rate rate;		/* NTFW_M_RATE */
 	struct ntfw_rate fps;		/* NTFW_M_FPS */
-	bool final;	/* its decision can be handed to the kernel */
+	uint8_t states;		/* bit per enum ntfw_pstate (NTFW_M_STATE) */
+	/* The next per-packet rule below this one, or nrules. */
+	uint16_t next_dyn;
 };
 
-/* Matches whose outcome is the same for every packet of a connection in
- * either direction, once checked both ways (addresses and ports swap). */
-#define NTFW_M_CONN (NTFW_M_FAMILY | NTFW_M_PROTO | NTFW_M_SRC | NTFW_M_DST | \
-		     NTFW_M_SPORT | NTFW_M_DPORT)
-
 /*
- * Mark the rules whose decision is final for a connection: the rule and
- * every rule above it test only connection fields (NTFW_M_CONN), so no
- * later packet can fall to another rule.  conf->default_final likewise.
+ * Link the per-packet rules (NTFW_M_DYNAMIC) into the list that
+ * conf->first_dyn starts and each rule's next_dyn continues.
  */
 void ntfw_policy_finality(struct ntfw_conf *conf);
-
-/* Whether the decision @idx just made for @p holds for every packet of
- * its connection: it is final, and the mirrored packet (the other
- * direction) gets the same verdict from a final decision. */
-bool ntfw_policy_final(const struct ntfw_conf *conf, const struct ntfw_pkt *p,
-		       unsigned int idx);
 
 struct ntfw_conf;
 struct ntfw_flow;
@@ -128,6 +138,11 @@ struct ntfw_eval_ctx {
 	struct ntfw_ifcache *ifc;	/* NULL: interface names unknown */
 	struct ntfw_flow *flow;		/* NULL: no flow table */
 	bool new_flow;			/* this packet created the flow */
+	uint8_t pstate;			/* enum ntfw_pstate of the packet */
+	/* Per-packet rules never match: the flow's state is being decided. */
+	bool static_only;
+	/* Per-packet conditions are taken as true: could the rule match? */
+	bool static_part;
 	struct ntfw_limiter *lim;	/* NULL: rates never exceeded */
 	uint64_t now_ns;
 };
@@ -141,6 +156,28 @@ const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 					 const struct ntfw_pkt *p,
 					 struct ntfw_eval_ctx *ctx,
 					 unsigned int *idx);
+
+/*
+ * The first per-packet rule above rule @limit that matches @p, or NULL;
+ * *@idx is set to its index when there is one.
+ */
+const struct ntfw_rule *ntfw_policy_eval_dynamic(const struct ntfw_conf *conf,
+						 const struct ntfw_pkt *p,
+						 struct ntfw_eval_ctx *ctx,
+						 unsigned int limit,
+						 unsigned int *idx);
+
+/*
+ * Whether a flow accepted by rule @base (conf->nrules: the default) can be
+ * handed to the kernel: no per-packet rule above @base could match a
+ * packet of the flow, @p or its reply (the connection fields mirrored).
+ */
+bool ntfw_policy_final(const struct ntfw_conf *conf, const struct ntfw_pkt *p,
+		       struct ntfw_eval_ctx *ctx, unsigned int base);
+
+/* @p as its reply would look: addresses, ports, interfaces, input and
+ * output hooks and echo request/reply swapped. */
+void ntfw_pkt_mirror(const struct ntfw_pkt *p, struct ntfw_pkt *m);
 
 bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
 		     const struct ntfw_pkt *p, struct ntfw_eval_ctx *ctx);

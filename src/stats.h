@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "parse.h"
+#include "policy.h"
 
 struct ntfw_conf;
 
@@ -25,6 +26,8 @@ struct ntfw_stats {
 	uint64_t flows_expired;
 	uint64_t log_errors;	/* flow records the event log refused */
 	uint64_t handoffs;	/* flows handed to the kernel fast path */
+	uint64_t state_pkts[NTFW_ST_MAX];	/* well-formed packets by state */
+	uint64_t invalid_unmatched;	/* invalid, given the "invalid" verdict */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;
 };

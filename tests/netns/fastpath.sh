@@ -52,17 +52,20 @@ no) assert_eq "packets that came with their connection" 0 "$(stat_queue 0 ct)" ;
 esac
 ntfw_stop
 
-# A rule that is not final (tcp-flags) keeps every packet in userspace.
+# A per-packet rule that could still decide the connection (a flow
+# feature on its port) keeps every packet in userspace; one that cannot
+# match it (another port) does not.
 cat >"$T_TMP/ntfw.conf" <<'C'
 fastpath after 4
-drop   name rst-guard tcp-flags rst dport 9
+drop   name other-port proto tcp dport 9 flow pushed_c2s > 1000
+drop   name pushy proto tcp dport 8080 flow pushed_c2s > 1000
 accept name web proto tcp dport 8080
 C
 ntfw_start "$S" "$T_TMP/ntfw.conf"
 f0=$(count fast)
 http_get "$C" http://10.213.0.1:8080/big -o /dev/null
 assert_eq "curl of 2 MB (no hand-off)" 0 "$HTTP_RC"
-assert_eq "fast path unused behind a tcp-flags rule" "$f0" "$(count fast)"
+assert_eq "fast path unused behind a per-packet rule" "$f0" "$(count fast)"
 ntfw_stop
 
 # Restart with the port dropped: new connections meet the new rule.
