@@ -224,7 +224,8 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	 * (drops stay here: the kernel forgets an unconfirmed connection's
 	 * mark together with its dropped first packet).  Only on a packet of
 	 * the connection itself, never on an error that quotes it. */
-	if (handoff && v == NTFW_ACCEPT && f->sverdict == NTFW_ACCEPT &&
+	if (handoff && !m->ct_related && v == NTFW_ACCEPT &&
+	    f->sverdict == NTFW_ACCEPT &&
 	    conf->fastpath_after && !f->handoff && !stateless(&p) &&
 	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&
 	    ntfw_policy_final(conf, &p, &ctx, f->base)) {

@@ -19,6 +19,7 @@ struct ntfw_meta {
 	uint32_t iif, oif;
 	uint64_t ts_ns;		/* arrival time, ns since the epoch */
 	uint32_t wire_len;	/* frame length; 0: IP length + 14 */
+	bool ct_related;	/* the kernel says: related to a connection */
 };
 
 /*

@@ -156,6 +156,13 @@ int ntfw_nfq_msg_parse(const struct nlmsghdr *nlh, uint16_t queue,
 	/* Only a kernel with the conntrack glue sends NFQA_CT, and only for
 	 * a packet with a connection: then a verdict can mark it. */
 	m->ct = attr[NFQA_CT] != NULL;
+	/* IP_CT_RELATED (2) and IP_CT_RELATED_REPLY (2 + 3): the packet only
+	 * relates to the connection; its mark is not ours to set. */
+	if (attr[NFQA_CT_INFO]) {
+		uint32_t ci = ntohl(mnl_attr_get_u32(attr[NFQA_CT_INFO]));
+
+		m->ct_related = ci == 2 || ci == 5;
+	}
 	if (attr[NFQA_SKB_INFO])
 		m->gso = !!(ntohl(mnl_attr_get_u32(attr[NFQA_SKB_INFO])) &
 			    NFQA_SKB_GSO);

@@ -22,6 +22,7 @@ struct ntfw_nfq_msg {
 	bool ct;		/* came with its connection (NFQA_CT): the
 				 * kernel has the conntrack glue */
 	bool gso;		/* a GSO super-packet, queued whole */
+	bool ct_related;	/* NFQA_CT_INFO says related (glue only) */
 	bool set_mark;		/* the callback sets: answer with new_mark */
 	uint32_t new_mark;
 	uint32_t ct_set_bits;	/* with set_mark: set these bits of the

@@ -62,6 +62,7 @@ static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 		.iif = m->iif,
 		.oif = m->oif,
 		.ts_ns = now_ns(),
+		.ct_related = m->ct_related,
 	};
 
 	bool handoff = false;
