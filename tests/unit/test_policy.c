@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "flow.h"
 #include "ifcache.h"
+#include "limiter.h"
 #include "parse.h"
 #include "policy.h"
 #include "pkt.h"
@@ -29,6 +31,9 @@
 #define HOOK_OUT 3
 #define HOOK_POST 4
 #define HOOK_NONE 0xff
+
+#define SEC 1000000000ull
+#define HOUR (3600 * SEC)
 
 static struct ntfw_conf *conf(const char *text)
 {
@@ -652,6 +657,69 @@ static void families(void **state)
 
 /* ---- the example config, end to end ---- */
 
+/* ---- stateful matches ---- */
+
+/* The rule deciding @p of flow @f (NULL: none), with rate state @lim at
+ * @now; @new_flow when @p opened @f. */
+static const char *decide_at(const struct ntfw_conf *c,
+			     const struct ntfw_pkt *p, struct ntfw_limiter *lim,
+			     struct ntfw_flow *f, bool new_flow, uint64_t now)
+{
+	struct ntfw_eval_ctx ctx = { .flow = f, .new_flow = new_flow,
+				     .lim = lim, .now_ns = now };
+	unsigned int idx;
+	const struct ntfw_rule *r = ntfw_policy_eval(c, p, &ctx, &idx);
+
+	return r ? r->name : "default";
+}
+
+/* Count the packets of @n, @p each, that @c drops at @now. */
+static unsigned int drops_at(const struct ntfw_conf *c,
+			     const struct ntfw_pkt *p, struct ntfw_limiter *lim,
+			     unsigned int n, uint64_t now)
+{
+	unsigned int i, dropped = 0;
+
+	for (i = 0; i < n; i++)
+		dropped += strcmp(decide_at(c, p, lim, NULL, false, now),
+				  "default") != 0;
+	return dropped;
+}
+
+/* A burst whose allowance, (burst - 1) * interval, passes 2^64 ns: all
+ * of it is within the rate, not a wrapped-around allowance of a few. */
+static void rate_burst_past_64_bits(void **state)
+{
+	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124097\n");
+	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 10, 1000 * SEC), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 10, 1000 * SEC + HOUR), 0);
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
+/* The largest burst at 1/hour that fits in 64 bits is kept to the
+ * packet: burst packets at once, the next one over, one more an hour
+ * later. */
+static void rate_burst_large(void **state)
+{
+	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124095\n");
+	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
+	uint64_t t0 = 1000 * SEC;
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 5124095, t0), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 3, t0), 3);
+	assert_int_equal(drops_at(c, &p, &lim, 1, t0 + HOUR), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 1, t0 + HOUR), 1);
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
 static void example_config(void **state)
 {
 	static const char text[] = EXAMPLE_CONF;
@@ -703,6 +771,8 @@ int main(void)
 		cmocka_unit_test(hooks),
 		cmocka_unit_test(interfaces),
 		cmocka_unit_test(families),
+		cmocka_unit_test(rate_burst_past_64_bits),
+		cmocka_unit_test(rate_burst_large),
 		cmocka_unit_test(example_config),
 	};
 
