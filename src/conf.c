@@ -185,7 +185,7 @@ static const char *tok_str(const struct tok *t, char *buf, size_t size)
 static void __attribute__((format(printf, 3, 4)))
 perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 {
-	const char *eol = t->bol;
+	const char *eol = t->bol, *c;
 	unsigned int i, len = t->len;
 	va_list ap;
 
@@ -199,7 +199,11 @@ perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 	fputc('\n', ps->err);
 	while (eol < ps->end && *eol != '\n')
 		eol++;
-	fprintf(ps->err, "%.*s\n", (int)(eol - t->bol), t->bol);
+	/* A NUL (an error of its own) shows as a blank, so the line
+	 * goes on to the caret. */
+	for (c = t->bol; c < eol; c++)
+		fputc(*c ? *c : ' ', ps->err);
+	fputc('\n', ps->err);
 	/* Keep tabs so that the caret lands under the token. */
 	for (i = 0; i + 1 < t->col; i++)
 		fputc(t->bol[i] == '\t' ? '\t' : ' ', ps->err);
@@ -1540,6 +1544,28 @@ static void find_set_decls(struct parser *ps, const char *text, size_t len)
 	}
 }
 
+/* A NUL would end a value early for the C functions that read it
+ * ("10.1.2.3\0/8" a /32, a path cut short): each one is an error. */
+static void check_nul(struct parser *ps)
+{
+	const char *p = ps->p, *bol = p, *nul;
+	struct tok t = { .type = T_WORD, .len = 1, .line = 1 };
+
+	while ((nul = memchr(p, '\0', (size_t)(ps->end - p)))) {
+		for (; p < nul; p++) {
+			if (*p == '\n') {
+				t.line++;
+				bol = p + 1;
+			}
+		}
+		t.s = nul;
+		t.col = (unsigned int)(nul - bol) + 1;
+		t.bol = bol;
+		perr(ps, &t, "NUL byte");
+		p = nul + 1;
+	}
+}
+
 int ntfw_conf_parse(const char *file, const char *text, size_t len,
 		    struct ntfw_conf **out, FILE *err)
 {
@@ -1563,6 +1589,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
 	ps.conf->socket_buffer = NTFW_SOCKET_BUFFER_DEFAULT;
+	check_nul(&ps);
 	find_set_decls(&ps, text, len);
 	for (;;) {
 		t = next(&ps);

@@ -1206,6 +1206,40 @@ static void check_error(void **state)
 	parse_fails(ec->text, 1, ec->want);
 }
 
+/* A NUL ends a value early for the C library ("10.1.2.3\0/8" read as a
+ * /32, a path cut short): each one is an error, wherever it is, even in a
+ * comment, and the line is shown with a blank in its place. */
+static void nul_bytes(void **state)
+{
+	static const char text[] = "accept src 10.1.2.3\0/8\n"
+				   "# a\0\n"
+				   "\tevent-log /tmp/x\0y\n";
+	struct ntfw_conf *c = NULL;
+	char *err = NULL;
+	size_t errlen = 0;
+	FILE *f = open_memstream(&err, &errlen);
+	bool same;
+	int n;
+
+	assert_non_null(f);
+	n = ntfw_conf_parse("test.conf", text, sizeof(text) - 1, &c, f);
+	fclose(f);
+	same = same_text(err,
+			 "test.conf:1:20: error: NUL byte\n"
+			 "accept src 10.1.2.3 /8\n"
+			 "                   ^\n"
+			 "test.conf:2:4: error: NUL byte\n"
+			 "# a \n"
+			 "   ^\n"
+			 "test.conf:3:18: error: NUL byte\n"
+			 "\tevent-log /tmp/x y\n"
+			 "\t                ^\n");
+	free(err);
+	assert_true(same);
+	assert_int_equal(n, 3);
+	assert_null(c);
+}
+
 /* ---- several errors ---- */
 
 static void errors_in_line_order(void **state)
@@ -1614,6 +1648,7 @@ int main(void)
 		cmocka_unit_test(interfaces),
 		cmocka_unit_test(names_at_the_limit),
 		cmocka_unit_test(crlf_line_ends),
+		cmocka_unit_test(nul_bytes),
 		cmocka_unit_test(errors_in_line_order),
 		cmocka_unit_test(one_error_per_line),
 		cmocka_unit_test(error_at_end_of_line_resumes),
