@@ -62,6 +62,7 @@ struct parser {
 	struct set_decl *decls;
 	unsigned int ndecls;
 	unsigned int rules_cap;	/* slots allocated in conf->rules */
+	unsigned int nfps;	/* rules with flows-per-src so far */
 	uint32_t *names;	/* open addressing: rule index + 1, 0 = free */
 	uint32_t names_cap;	/* a power of two, at least 2 * nrules */
 	/* State of the rule being parsed. */
@@ -1255,6 +1256,13 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		perr(ps, verb, "too many rules (at most %d)", NTFW_MAX_RULES);
 		goto fail;
 	}
+	/* A flow keeps one bit per flows-per-src rule. */
+	if ((r.have & NTFW_M_FPS) && ps->nfps == NTFW_FLOW_FPS_MAX) {
+		perr(ps, &ps->kw[K_FPS],
+		     "too many flows-per-src rules (at most %d)",
+		     NTFW_FLOW_FPS_MAX);
+		goto fail;
+	}
 	if (c->nrules == ps->rules_cap) {
 		unsigned int cap = ps->rules_cap ? 2 * ps->rules_cap : 16;
 
@@ -1266,6 +1274,8 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		c->rules = rules;
 		ps->rules_cap = cap;
 	}
+	if (r.have & NTFW_M_FPS)
+		r.fps_bit = (uint8_t)ps->nfps++;
 	c->rules[c->nrules++] = r;
 	*name = c->nrules;
 	return 0;

@@ -98,6 +98,7 @@ struct ntfw_rule {
 	unsigned int nflowc;
 	struct ntfw_rate rate;		/* NTFW_M_RATE */
 	struct ntfw_rate fps;		/* NTFW_M_FPS */
+	uint8_t fps_bit;	/* its bit in a flow's fps_over */
 	bool final;	/* its decision can be handed to the kernel */
 };
 

@@ -1240,6 +1240,26 @@ static void nul_bytes(void **state)
 	assert_null(c);
 }
 
+/* A flow has a bit for each flows-per-src rule: 32 rules at most. */
+static void flows_per_src_rules_at_the_limit(void **state)
+{
+	char text[64 * 34], *p = text;
+	struct ntfw_conf *c;
+	unsigned int i;
+
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, "drop dport %u flows-per-src over 1/second\n", i);
+	c = parse_ok(text);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(c->rules[i].fps_bit, i);
+	ntfw_conf_free(c);
+	sprintf(p, "accept\ndrop dport 32 flows-per-src over 1/second\n");
+	parse_fails(text, 1,
+		    "test.conf:34:15: error: too many flows-per-src rules (at most 32)\n"
+		    "drop dport 32 flows-per-src over 1/second\n"
+		    "              ^~~~~~~~~~~~~\n");
+}
+
 /* ---- several errors ---- */
 
 static void errors_in_line_order(void **state)
@@ -1649,6 +1669,7 @@ int main(void)
 		cmocka_unit_test(names_at_the_limit),
 		cmocka_unit_test(crlf_line_ends),
 		cmocka_unit_test(nul_bytes),
+		cmocka_unit_test(flows_per_src_rules_at_the_limit),
 		cmocka_unit_test(errors_in_line_order),
 		cmocka_unit_test(one_error_per_line),
 		cmocka_unit_test(error_at_end_of_line_resumes),

@@ -720,6 +720,52 @@ static void rate_burst_large(void **state)
 	ntfw_conf_free(c);
 }
 
+/* A flow of @p's client, as the flow table would open it. */
+static struct ntfw_flow flow_of(const struct ntfw_pkt *p)
+{
+	struct ntfw_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.family = p->family;
+	f.proto = p->proto;
+	memcpy(f.caddr, p->src, sizeof(f.caddr));
+	memcpy(f.saddr, p->dst, sizeof(f.saddr));
+	return f;
+}
+
+/* Each flows-per-src rule judges a flow for itself: a flow opened over
+ * rule a's limit is not over rule b's (1000/second, two flows). */
+static void flows_per_src_per_rule(void **state)
+{
+	struct ntfw_conf *c = conf("drop name a proto tcp tcp-flags syn !ack "
+				   "flows-per-src over 1/second\n"
+				   "drop name b proto tcp flows-per-src over 1000/second\n");
+	struct ntfw_pkt syn1 = tcp_pkt("10.213.0.2", "10.213.0.1", 40001, 80,
+				       NTFW_TCP_SYN);
+	struct ntfw_pkt syn2 = tcp_pkt("10.213.0.2", "10.213.0.1", 40002, 80,
+				       NTFW_TCP_SYN);
+	struct ntfw_pkt ack1 = tcp_pkt("10.213.0.2", "10.213.0.1", 40001, 80,
+				       NTFW_TCP_ACK);
+	struct ntfw_pkt ack2 = tcp_pkt("10.213.0.2", "10.213.0.1", 40002, 80,
+				       NTFW_TCP_ACK);
+	struct ntfw_flow f1 = flow_of(&syn1), f2 = flow_of(&syn2);
+	uint64_t now = 1000 * SEC;
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	/* The first flow is within both limits, the second over a's. */
+	assert_string_equal(decide_at(c, &syn1, &lim, &f1, true, now), "default");
+	assert_string_equal(decide_at(c, &syn2, &lim, &f2, true, now), "a");
+	/* Past the SYN, rule a does not look; b counted neither flow. */
+	assert_string_equal(decide_at(c, &ack1, &lim, &f1, false, now), "default");
+	assert_string_equal(decide_at(c, &ack2, &lim, &f2, false, now), "default");
+	/* Rule a still holds for the second flow's SYN, as judged. */
+	assert_string_equal(decide_at(c, &syn2, &lim, &f2, false, now), "a");
+	assert_string_equal(decide_at(c, &syn1, &lim, &f1, false, now), "default");
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
 static void example_config(void **state)
 {
 	static const char text[] = EXAMPLE_CONF;
@@ -773,6 +819,7 @@ int main(void)
 		cmocka_unit_test(families),
 		cmocka_unit_test(rate_burst_past_64_bits),
 		cmocka_unit_test(rate_burst_large),
+		cmocka_unit_test(flows_per_src_per_rule),
 		cmocka_unit_test(example_config),
 	};
 
