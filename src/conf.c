@@ -63,6 +63,8 @@ struct parser {
 	unsigned int ndecls;
 	unsigned int rules_cap;	/* slots allocated in conf->rules */
 	unsigned int nfps;	/* rules with flows-per-src so far */
+	bool hashing;		/* words go into text_hash as they come */
+	uint64_t text_hash;
 	uint32_t *names;	/* open addressing: rule index + 1, 0 = free */
 	uint32_t names_cap;	/* a power of two, at least 2 * nrules */
 	/* State of the rule being parsed. */
@@ -139,6 +141,17 @@ static struct tok lex(struct parser *ps)
 	return t;
 }
 
+/* FNV-1a over the words of an unnamed rule, a blank after each: the
+ * same words in the same order are the same rule, however spaced. */
+static uint64_t words_hash(uint64_t h, const struct tok *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->len; i++)
+		h = (h ^ (uint8_t)t->s[i]) * 0x100000001b3ull;
+	return (h ^ ' ') * 0x100000001b3ull;
+}
+
 static struct tok next(struct parser *ps)
 {
 	struct tok t;
@@ -150,6 +163,8 @@ static struct tok next(struct parser *ps)
 		t = lex(ps);
 	}
 	ps->last = t.type;
+	if (ps->hashing && t.type != T_NL && t.type != T_EOF)
+		ps->text_hash = words_hash(ps->text_hash, &t);
 	return t;
 }
 
@@ -1218,6 +1233,8 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 	ps->nicmp = 0;
 	ps->fam_from[0] = '\0';
 	ps->name_tok = *verb;
+	ps->text_hash = words_hash(0xcbf29ce484222325ull, verb);
+	ps->hashing = true;
 	for (;;) {
 		t = next(ps);
 		if (t.type == T_NL || t.type == T_EOF)
@@ -1243,11 +1260,14 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		if (parse_match(ps, &r, &t, k))
 			goto fail;
 	}
+	ps->hashing = false;
 	if (finish_rule(ps, &r))
 		goto fail;
 	r.have &= ~NTFW_M_NAME;
-	if (!r.name[0])
+	if (!r.name[0]) {
 		snprintf(r.name, sizeof(r.name), "line-%u", r.line);
+		r.text_hash = ps->text_hash ? ps->text_hash : 1;
+	}
 	name = check_rule_name(ps, &r, &ps->name_tok);
 	if (!name)
 		goto fail;
@@ -1280,6 +1300,7 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 	*name = c->nrules;
 	return 0;
 fail:
+	ps->hashing = false;
 	rule_free(&r);
 	return -1;
 }
@@ -1705,47 +1726,81 @@ unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
 	return n;
 }
 
+/* Who a rule is at a reload: its name, or for an unnamed rule its words
+ * and how many unnamed rules above it have the same words. */
 struct rule_key {
-	const char *name;
+	const char *name;	/* NULL: unnamed */
+	uint64_t hash;
+	uint32_t nth;
 	uint16_t idx;
 };
 
 static int rule_key_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct rule_key *)a)->name,
-		      ((const struct rule_key *)b)->name);
+	const struct rule_key *x = a, *y = b;
+
+	if (!x->name != !y->name)
+		return x->name ? -1 : 1;
+	if (x->name)
+		return strcmp(x->name, y->name);
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->nth < y->nth ? -1 : x->nth > y->nth;
+}
+
+/* The keys of @c's rules, sorted; NULL when memory ran out. */
+static struct rule_key *rule_keys(const struct ntfw_conf *c)
+{
+	struct rule_key *k = malloc((c->nrules + 1) * sizeof(*k));
+	unsigned int i, nth = 0;
+
+	if (!k)
+		return NULL;
+	for (i = 0; i < c->nrules; i++) {
+		k[i].name = c->rules[i].text_hash ? NULL : c->rules[i].name;
+		k[i].hash = c->rules[i].text_hash;
+		k[i].nth = i;	/* sorted, copies of a text keep file order */
+		k[i].idx = (uint16_t)i;
+	}
+	/* Sorted: up to 65000 rules on each side. */
+	qsort(k, c->nrules, sizeof(*k), rule_key_cmp);
+	for (i = 0; i < c->nrules; i++) {
+		if (i && !k[i].name && !k[i - 1].name &&
+		    k[i].hash == k[i - 1].hash)
+			nth++;
+		else
+			nth = 0;
+		k[i].nth = nth;
+	}
+	return k;
 }
 
 int ntfw_conf_rule_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
 		       bool same_verdict, uint16_t *map)
 {
-	struct rule_key *keys = malloc((to->nrules + 1) * sizeof(*keys));
+	struct rule_key *keys = rule_keys(to), *fkeys = rule_keys(from);
 	const struct rule_key *hit;
-	struct rule_key key;
 	unsigned int i;
 
-	if (!keys)
+	if (!keys || !fkeys) {
+		free(keys);
+		free(fkeys);
 		return -ENOMEM;
-	/* Sorted by name: up to 65000 rules on each side. */
-	for (i = 0; i < to->nrules; i++) {
-		keys[i].name = to->rules[i].name;
-		keys[i].idx = (uint16_t)i;
 	}
-	qsort(keys, to->nrules, sizeof(*keys), rule_key_cmp);
 	for (i = 0; i < from->nrules; i++) {
-		const struct ntfw_rule *r = &from->rules[i];
+		const struct ntfw_rule *r = &from->rules[fkeys[i].idx];
 
-		key.name = r->name;
-		hit = bsearch(&key, keys, to->nrules, sizeof(*keys),
+		hit = bsearch(&fkeys[i], keys, to->nrules, sizeof(*keys),
 			      rule_key_cmp);
 		if (hit && (!same_verdict ||
 			    to->rules[hit->idx].verdict == r->verdict))
-			map[i] = hit->idx;
+			map[fkeys[i].idx] = hit->idx;
 		else
-			map[i] = NTFW_RULE_GONE;
+			map[fkeys[i].idx] = NTFW_RULE_GONE;
 	}
 	map[from->nrules] = !same_verdict || from->def == to->def ?
 			    (uint16_t)to->nrules : NTFW_RULE_GONE;
 	free(keys);
+	free(fkeys);
 	return 0;
 }

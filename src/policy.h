@@ -77,6 +77,8 @@ struct ntfw_rate {
 struct ntfw_rule {
 	char name[NTFW_NAME_MAX];
 	unsigned int line;
+	uint64_t text_hash;	/* unnamed: its words, who it is at a
+				 * reload (0: named) */
 	enum ntfw_verdict verdict;
 	uint32_t have;		/* NTFW_M_* */
 	uint8_t family;		/* 0: either; implied by addresses and protos */
