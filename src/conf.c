@@ -63,6 +63,9 @@ struct parser {
 	struct set_decl *decls;
 	unsigned int ndecls;
 	unsigned int rules_cap;	/* slots allocated in conf->rules */
+	unsigned int nfps;	/* rules with flows-per-src so far */
+	bool hashing;		/* words go into text_hash as they come */
+	uint64_t text_hash;
 	uint32_t *names;	/* open addressing: rule index + 1, 0 = free */
 	uint32_t names_cap;	/* a power of two, at least 2 * nrules */
 	/* State of the rule being parsed. */
@@ -139,6 +142,17 @@ static struct tok lex(struct parser *ps)
 	return t;
 }
 
+/* FNV-1a over the words of an unnamed rule, a blank after each: the
+ * same words in the same order are the same rule, however spaced. */
+static uint64_t words_hash(uint64_t h, const struct tok *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->len; i++)
+		h = (h ^ (uint8_t)t->s[i]) * 0x100000001b3ull;
+	return (h ^ ' ') * 0x100000001b3ull;
+}
+
 static struct tok next(struct parser *ps)
 {
 	struct tok t;
@@ -150,6 +164,8 @@ static struct tok next(struct parser *ps)
 		t = lex(ps);
 	}
 	ps->last = t.type;
+	if (ps->hashing && t.type != T_NL && t.type != T_EOF)
+		ps->text_hash = words_hash(ps->text_hash, &t);
 	return t;
 }
 
@@ -186,7 +202,7 @@ static const char *tok_str(const struct tok *t, char *buf, size_t size)
 static void __attribute__((format(printf, 3, 4)))
 perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 {
-	const char *eol = t->bol;
+	const char *eol = t->bol, *c;
 	unsigned int i, len = t->len;
 	va_list ap;
 
@@ -200,7 +216,11 @@ perr(struct parser *ps, const struct tok *t, const char *fmt, ...)
 	fputc('\n', ps->err);
 	while (eol < ps->end && *eol != '\n')
 		eol++;
-	fprintf(ps->err, "%.*s\n", (int)(eol - t->bol), t->bol);
+	/* A NUL (an error of its own) shows as a blank, so the line
+	 * goes on to the caret. */
+	for (c = t->bol; c < eol; c++)
+		fputc(*c ? *c : ' ', ps->err);
+	fputc('\n', ps->err);
 	/* Keep tabs so that the caret lands under the token. */
 	for (i = 0; i + 1 < t->col; i++)
 		fputc(t->bol[i] == '\t' ? '\t' : ' ', ps->err);
@@ -1234,6 +1254,8 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 	ps->nicmp = 0;
 	ps->fam_from[0] = '\0';
 	ps->name_tok = *verb;
+	ps->text_hash = words_hash(0xcbf29ce484222325ull, verb);
+	ps->hashing = true;
 	for (;;) {
 		t = next(ps);
 		if (t.type == T_NL || t.type == T_EOF)
@@ -1259,17 +1281,27 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		if (parse_match(ps, &r, &t, k))
 			goto fail;
 	}
+	ps->hashing = false;
 	if (finish_rule(ps, &r))
 		goto fail;
 	r.have &= ~NTFW_M_NAME;
-	if (!r.name[0])
+	if (!r.name[0]) {
 		snprintf(r.name, sizeof(r.name), "line-%u", r.line);
+		r.text_hash = ps->text_hash ? ps->text_hash : 1;
+	}
 	name = check_rule_name(ps, &r, &ps->name_tok);
 	if (!name)
 		goto fail;
 	/* Flows and rate buckets keep a rule's index in 16 bits. */
 	if (c->nrules == NTFW_MAX_RULES) {
 		perr(ps, verb, "too many rules (at most %d)", NTFW_MAX_RULES);
+		goto fail;
+	}
+	/* A flow keeps one bit per flows-per-src rule. */
+	if ((r.have & NTFW_M_FPS) && ps->nfps == NTFW_FLOW_FPS_MAX) {
+		perr(ps, &ps->kw[K_FPS],
+		     "too many flows-per-src rules (at most %d)",
+		     NTFW_FLOW_FPS_MAX);
 		goto fail;
 	}
 	if (c->nrules == ps->rules_cap) {
@@ -1283,10 +1315,13 @@ static int parse_rule(struct parser *ps, const struct tok *verb)
 		c->rules = rules;
 		ps->rules_cap = cap;
 	}
+	if (r.have & NTFW_M_FPS)
+		r.fps_bit = (uint8_t)ps->nfps++;
 	c->rules[c->nrules++] = r;
 	*name = c->nrules;
 	return 0;
 fail:
+	ps->hashing = false;
 	rule_free(&r);
 	return -1;
 }
@@ -1571,6 +1606,28 @@ static void find_set_decls(struct parser *ps, const char *text, size_t len)
 	}
 }
 
+/* A NUL would end a value early for the C functions that read it
+ * ("10.1.2.3\0/8" a /32, a path cut short): each one is an error. */
+static void check_nul(struct parser *ps)
+{
+	const char *p = ps->p, *bol = p, *nul;
+	struct tok t = { .type = T_WORD, .len = 1, .line = 1 };
+
+	while ((nul = memchr(p, '\0', (size_t)(ps->end - p)))) {
+		for (; p < nul; p++) {
+			if (*p == '\n') {
+				t.line++;
+				bol = p + 1;
+			}
+		}
+		t.s = nul;
+		t.col = (unsigned int)(nul - bol) + 1;
+		t.bol = bol;
+		perr(ps, &t, "NUL byte");
+		p = nul + 1;
+	}
+}
+
 int ntfw_conf_parse(const char *file, const char *text, size_t len,
 		    struct ntfw_conf **out, FILE *err)
 {
@@ -1595,6 +1652,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
 	ps.conf->invalid = NTFW_DROP;	/* as pf drops what is out of window */
 	ps.conf->socket_buffer = NTFW_SOCKET_BUFFER_DEFAULT;
+	check_nul(&ps);
 	find_set_decls(&ps, text, len);
 	for (;;) {
 		t = next(&ps);
@@ -1700,47 +1758,81 @@ unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
 	return n;
 }
 
+/* Who a rule is at a reload: its name, or for an unnamed rule its words
+ * and how many unnamed rules above it have the same words. */
 struct rule_key {
-	const char *name;
+	const char *name;	/* NULL: unnamed */
+	uint64_t hash;
+	uint32_t nth;
 	uint16_t idx;
 };
 
 static int rule_key_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct rule_key *)a)->name,
-		      ((const struct rule_key *)b)->name);
+	const struct rule_key *x = a, *y = b;
+
+	if (!x->name != !y->name)
+		return x->name ? -1 : 1;
+	if (x->name)
+		return strcmp(x->name, y->name);
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->nth < y->nth ? -1 : x->nth > y->nth;
+}
+
+/* The keys of @c's rules, sorted; NULL when memory ran out. */
+static struct rule_key *rule_keys(const struct ntfw_conf *c)
+{
+	struct rule_key *k = malloc((c->nrules + 1) * sizeof(*k));
+	unsigned int i, nth = 0;
+
+	if (!k)
+		return NULL;
+	for (i = 0; i < c->nrules; i++) {
+		k[i].name = c->rules[i].text_hash ? NULL : c->rules[i].name;
+		k[i].hash = c->rules[i].text_hash;
+		k[i].nth = i;	/* sorted, copies of a text keep file order */
+		k[i].idx = (uint16_t)i;
+	}
+	/* Sorted: up to 65000 rules on each side. */
+	qsort(k, c->nrules, sizeof(*k), rule_key_cmp);
+	for (i = 0; i < c->nrules; i++) {
+		if (i && !k[i].name && !k[i - 1].name &&
+		    k[i].hash == k[i - 1].hash)
+			nth++;
+		else
+			nth = 0;
+		k[i].nth = nth;
+	}
+	return k;
 }
 
 int ntfw_conf_rule_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
 		       bool same_verdict, uint16_t *map)
 {
-	struct rule_key *keys = malloc((to->nrules + 1) * sizeof(*keys));
+	struct rule_key *keys = rule_keys(to), *fkeys = rule_keys(from);
 	const struct rule_key *hit;
-	struct rule_key key;
 	unsigned int i;
 
-	if (!keys)
+	if (!keys || !fkeys) {
+		free(keys);
+		free(fkeys);
 		return -ENOMEM;
-	/* Sorted by name: up to 65000 rules on each side. */
-	for (i = 0; i < to->nrules; i++) {
-		keys[i].name = to->rules[i].name;
-		keys[i].idx = (uint16_t)i;
 	}
-	qsort(keys, to->nrules, sizeof(*keys), rule_key_cmp);
 	for (i = 0; i < from->nrules; i++) {
-		const struct ntfw_rule *r = &from->rules[i];
+		const struct ntfw_rule *r = &from->rules[fkeys[i].idx];
 
-		key.name = r->name;
-		hit = bsearch(&key, keys, to->nrules, sizeof(*keys),
+		hit = bsearch(&fkeys[i], keys, to->nrules, sizeof(*keys),
 			      rule_key_cmp);
 		if (hit && (!same_verdict ||
 			    to->rules[hit->idx].verdict == r->verdict))
-			map[i] = hit->idx;
+			map[fkeys[i].idx] = hit->idx;
 		else
-			map[i] = NTFW_RULE_GONE;
+			map[fkeys[i].idx] = NTFW_RULE_GONE;
 	}
 	map[from->nrules] = !same_verdict || from->def == to->def ?
 			    (uint16_t)to->nrules : NTFW_RULE_GONE;
 	free(keys);
+	free(fkeys);
 	return 0;
 }

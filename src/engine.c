@@ -52,15 +52,37 @@ void ntfw_engine_free(struct ntfw_engine *e)
 	ntfw_stats_free(&e->stats);
 }
 
+/* Where each flows-per-src rule's bit goes: to the bit of the same rule
+ * in the new configuration, while it still has flows-per-src. */
+static void fps_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
+		    const uint16_t *rule_map, int8_t map[NTFW_FLOW_FPS_MAX])
+{
+	const struct ntfw_rule *r, *nr;
+	unsigned int i;
+
+	memset(map, -1, NTFW_FLOW_FPS_MAX);
+	for (i = 0; i < from->nrules; i++) {
+		r = &from->rules[i];
+		if (!(r->have & NTFW_M_FPS) || rule_map[i] >= to->nrules)
+			continue;
+		nr = &to->rules[rule_map[i]];
+		if (nr->have & NTFW_M_FPS)
+			map[r->fps_bit] = (int8_t)nr->fps_bit;
+	}
+}
+
 void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
 {
 	struct ntfw_flow_timeouts to = timeouts_of(s->conf);
 	unsigned int n = e->conf->nrules + 1;
+	int8_t fps[NTFW_FLOW_FPS_MAX];
 
 	ntfw_stats_move_rules(&e->stats, &s->stats, s->stat_map, n);
 	ntfw_flow_redecide(&e->flows, s->conf->reload_keep, s->flow_map, n,
 			   (uint16_t)s->conf->nrules);
 	ntfw_flow_renumber_rules(&e->flows, s->flow_map, n);
+	fps_map(e->conf, s->conf, s->flow_map, fps);
+	ntfw_flow_renumber_fps(&e->flows, fps);
 	ntfw_flow_set_timeouts(&e->flows, &to);
 	/* Buckets are keyed by rule index, which means another rule now. */
 	ntfw_limiter_reset(&e->lim);

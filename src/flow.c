@@ -111,6 +111,25 @@ void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
 	}
 }
 
+void ntfw_flow_renumber_fps(struct ntfw_flow_table *t,
+			    const int8_t map[NTFW_FLOW_FPS_MAX])
+{
+	uint32_t i, old, bits;
+	unsigned int c, n;
+
+	for (c = 0; c < NTFW_TC_MAX; c++) {
+		for (i = t->head[c]; i != NTFW_FLOW_NONE; i = t->pool[i].next) {
+			old = t->pool[i].fps_over;
+			for (bits = 0; old; old &= old - 1) {
+				n = (unsigned int)__builtin_ctz(old);
+				if (map[n] >= 0)
+					bits |= 1u << map[n];
+			}
+			t->pool[i].fps_over = bits;
+		}
+	}
+}
+
 /* ---- hashing: symmetric, so both directions land in one bucket ---- */
 
 static inline uint64_t mix(uint64_t h, uint64_t v)

@@ -40,7 +40,9 @@ enum ntfw_tclass {
 #define NTFW_FS_FINACK_C 0x10	/* client's FIN acked */
 #define NTFW_FS_FINACK_S 0x20
 #define NTFW_FS_MIDSTREAM 0x40	/* first packet was not a client SYN */
-#define NTFW_FS_FPS_OVER 0x80	/* opened beyond a flows-per-src limit */
+
+/* Rules with flows-per-src: each has a bit in a flow's fps_over. */
+#define NTFW_FLOW_FPS_MAX 32
 
 struct ntfw_flow {
 	uint8_t family;
@@ -59,6 +61,8 @@ struct ntfw_flow {
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list of its class */
 	uint32_t fin_end[2];	/* sequence number after each side's FIN */
+	uint32_t fps_over;	/* opened over the limit of flows-per-src
+				 * rule n (its fps_bit): bit n */
 	uint8_t caddr[16], saddr[16];
 	uint64_t first_ns, last_ns;
 	struct ntfw_features feat;
@@ -112,6 +116,11 @@ void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
  * becomes @map[i]. */
 void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
 			      unsigned int n);
+
+/* A reload renumbered the flows-per-src rules: bit n of each flow's
+ * fps_over becomes bit @map[n], or goes when @map[n] is -1. */
+void ntfw_flow_renumber_fps(struct ntfw_flow_table *t,
+			    const int8_t map[NTFW_FLOW_FPS_MAX]);
 
 /* What the flow table made of a packet. */
 enum ntfw_ct {

@@ -134,13 +134,19 @@ bool ntfw_limiter_over(struct ntfw_limiter *l, uint16_t rule, uint8_t kind,
 {
 	static const uint8_t any[16];
 	struct ntfw_lim_entry *e;
-	uint64_t tat;
+	uint64_t tat, ahead;
 
 	e = &l->pool[lim_get(l, rule, kind, addr ? family : 0, addr ? addr : any)];
 	tat = e->tat > now_ns ? e->tat : now_ns;
-	/* Up to @burst events may be ahead of schedule. */
-	if (tat - now_ns > (uint64_t)(rt->burst - 1) * rt->interval_ns)
+	/* Up to @burst events may be ahead of schedule.  A burst of 5124097
+	 * at 1/hour is more than 2^64 ns ahead: saturate rather than wrap
+	 * to a small allowance (an allowance of 584 years is endless). */
+	if (__builtin_mul_overflow((uint64_t)(rt->burst - 1), rt->interval_ns,
+				   &ahead))
+		ahead = UINT64_MAX;
+	if (tat - now_ns > ahead)
 		return true;
-	e->tat = tat + rt->interval_ns;
+	if (__builtin_add_overflow(tat, rt->interval_ns, &e->tat))
+		e->tat = UINT64_MAX;
 	return false;
 }

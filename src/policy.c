@@ -133,8 +133,10 @@ static bool state_match(const struct ntfw_rule *r, unsigned int idx,
 		if (ctx->new_flow &&
 		    ntfw_limiter_over(ctx->lim, (uint16_t)idx, 1, f->family,
 				      f->caddr, &r->fps, ctx->now_ns))
-			f->state |= NTFW_FS_FPS_OVER;
-		if (!(f->state & NTFW_FS_FPS_OVER))
+			f->fps_over |= 1u << r->fps_bit;
+		/* This rule's judgement only: another rule's limit is not
+		 * this one's. */
+		if (!(f->fps_over & (1u << r->fps_bit)))
 			return false;
 	}
 	if (r->have & NTFW_M_RATE) {

@@ -97,6 +97,8 @@ struct ntfw_rate {
 struct ntfw_rule {
 	char name[NTFW_NAME_MAX];
 	unsigned int line;
+	uint64_t text_hash;	/* unnamed: its words, who it is at a
+				 * reload (0: named) */
 	enum ntfw_verdict verdict;
 	uint32_t have;		/* NTFW_M_* */
 	uint8_t family;		/* 0: either; implied by addresses and protos */
@@ -118,6 +120,7 @@ struct ntfw_rule {
 	unsigned int nflowc;
 	struct ntfw_rate rate;		/* NTFW_M_RATE */
 	struct ntfw_rate fps;		/* NTFW_M_FPS */
+	uint8_t fps_bit;	/* its bit in a flow's fps_over */
 	uint8_t states;		/* bit per enum ntfw_pstate (NTFW_M_STATE) */
 	/* The next per-packet rule below this one, or nrules. */
 	uint16_t next_dyn;

@@ -66,6 +66,17 @@ default allow
         ^~~~~" "$ERR"
 assert_eq "two errors: exit status" 1 "$RC"
 
+# A NUL byte is an error, not the end of the value: without the check
+# this rule would read as a /32.  $() drops NULs, so compare a copy of
+# stderr with them made visible.
+printf 'accept src 10.1.2.3\0/8\n' >"$T_TMP/nul.conf"
+run -n -c "$T_TMP/nul.conf"
+assert_eq "NUL byte: stderr" "$T_TMP/nul.conf:1:20: error: NUL byte
+accept src 10.1.2.3 /8
+                   ^" "$(tr '\0' '@' <"$T_TMP/err")"
+assert_eq "NUL byte: stdout" "" "$OUT"
+assert_eq "NUL byte: exit status" 1 "$RC"
+
 # A missing file.
 run -n -c "$T_TMP/missing.conf"
 assert_eq "missing file: stderr" \

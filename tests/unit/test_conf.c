@@ -21,6 +21,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "pkt.h"
+#include "stats.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1206,6 +1207,60 @@ static void check_error(void **state)
 	parse_fails(ec->text, 1, ec->want);
 }
 
+/* A NUL ends a value early for the C library ("10.1.2.3\0/8" read as a
+ * /32, a path cut short): each one is an error, wherever it is, even in a
+ * comment, and the line is shown with a blank in its place. */
+static void nul_bytes(void **state)
+{
+	static const char text[] = "accept src 10.1.2.3\0/8\n"
+				   "# a\0\n"
+				   "\tevent-log /tmp/x\0y\n";
+	struct ntfw_conf *c = NULL;
+	char *err = NULL;
+	size_t errlen = 0;
+	FILE *f = open_memstream(&err, &errlen);
+	bool same;
+	int n;
+
+	assert_non_null(f);
+	n = ntfw_conf_parse("test.conf", text, sizeof(text) - 1, &c, f);
+	fclose(f);
+	same = same_text(err,
+			 "test.conf:1:20: error: NUL byte\n"
+			 "accept src 10.1.2.3 /8\n"
+			 "                   ^\n"
+			 "test.conf:2:4: error: NUL byte\n"
+			 "# a \n"
+			 "   ^\n"
+			 "test.conf:3:18: error: NUL byte\n"
+			 "\tevent-log /tmp/x y\n"
+			 "\t                ^\n");
+	free(err);
+	assert_true(same);
+	assert_int_equal(n, 3);
+	assert_null(c);
+}
+
+/* A flow has a bit for each flows-per-src rule: 32 rules at most. */
+static void flows_per_src_rules_at_the_limit(void **state)
+{
+	char text[64 * 34], *p = text;
+	struct ntfw_conf *c;
+	unsigned int i;
+
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, "drop dport %u flows-per-src over 1/second\n", i);
+	c = parse_ok(text);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(c->rules[i].fps_bit, i);
+	ntfw_conf_free(c);
+	sprintf(p, "accept\ndrop dport 32 flows-per-src over 1/second\n");
+	parse_fails(text, 1,
+		    "test.conf:34:15: error: too many flows-per-src rules (at most 32)\n"
+		    "drop dport 32 flows-per-src over 1/second\n"
+		    "              ^~~~~~~~~~~~~\n");
+}
+
 /* ---- several errors ---- */
 
 static void errors_in_line_order(void **state)
@@ -1538,7 +1593,7 @@ static void reload_keeps_fixed(void **state)
 }
 
 /* Rules are found by name wherever they moved; with the verdict too for
- * the counters; unnamed rules are "line-N". */
+ * the counters; unnamed rules by their words. */
 static void reload_rule_map(void **state)
 {
 	struct ntfw_conf *a = parse_ok("accept name web proto tcp dport 80\n"
@@ -1556,20 +1611,123 @@ static void reload_rule_map(void **state)
 	assert_int_equal(map[0], 3);		/* web */
 	assert_int_equal(map[1], 2);		/* telnet */
 	assert_int_equal(map[2], NTFW_RULE_GONE);
-	assert_int_equal(map[3], NTFW_RULE_GONE); /* line-4 is not there */
+	assert_int_equal(map[3], NTFW_RULE_GONE); /* dport 9 is not there */
 	assert_int_equal(map[4], 4);		/* default */
 	assert_int_equal(ntfw_conf_rule_map(a, b, true, map), 0);
 	assert_int_equal(map[0], 3);
 	assert_int_equal(map[1], NTFW_RULE_GONE); /* drop became accept */
 	assert_int_equal(map[2], NTFW_RULE_GONE);
 	assert_int_equal(map[4], NTFW_RULE_GONE); /* default accept, now drop */
-	/* The other way round: line-1 is line-4's no more than it is web. */
+	/* The other way round: dport 7 is not dport 9. */
 	assert_int_equal(ntfw_conf_rule_map(b, a, false, map), 0);
 	assert_int_equal(map[0], NTFW_RULE_GONE);
 	assert_int_equal(map[1], NTFW_RULE_GONE);
 	assert_int_equal(map[2], 1);
 	assert_int_equal(map[3], 0);
 	assert_int_equal(map[4], 4);
+	ntfw_conf_free(a);
+	ntfw_conf_free(b);
+}
+
+/* The counters of @from's rules, 10 * (i + 1) packets for rule i, as a
+ * reload carries them to @to's rules by ntfw_conf_rule_map(). */
+static uint64_t *counters_after(const struct ntfw_conf *from,
+				const struct ntfw_conf *to)
+{
+	struct ntfw_stats s, next;
+	uint16_t map[16];
+	uint64_t *pkts;
+	unsigned int i;
+
+	assert_true(from->nrules < ARRAY_SIZE(map));
+	assert_int_equal(ntfw_stats_init(&s, from), 0);
+	assert_int_equal(ntfw_stats_init(&next, to), 0);
+	for (i = 0; i < from->nrules; i++)
+		s.rule_pkts[i] = 10 * (i + 1);
+	assert_int_equal(ntfw_conf_rule_map(from, to, true, map), 0);
+	ntfw_stats_move_rules(&s, &next, map, from->nrules + 1);
+	pkts = malloc((to->nrules + 1) * sizeof(*pkts));
+	assert_non_null(pkts);
+	memcpy(pkts, s.rule_pkts, (to->nrules + 1) * sizeof(*pkts));
+	ntfw_stats_free(&s);
+	ntfw_stats_free(&next);
+	return pkts;
+}
+
+/* An unnamed rule is its words, not its line: moved two lines down it
+ * keeps its counters (and does not hand them to the rule now on its old
+ * line); spaced or commented otherwise it is the same; with a word
+ * changed, or a name given, it is a new rule. */
+static void reload_unnamed_rules_by_words(void **state)
+{
+	struct ntfw_conf *a = parse_ok("accept name out hook output\n"
+				       "drop proto tcp dport 23\n"
+				       "accept proto udp dport 53\n"
+				       "drop proto tcp dport 9\n"
+				       "drop proto tcp dport 25\n");
+	struct ntfw_conf *b = parse_ok("accept name out hook output\n"
+				       "# two lines above it now\n"
+				       "accept name ping proto icmp\n"
+				       "drop proto tcp dport 23\n"
+				       "accept proto udp dport 53,5353\n"
+				       "drop  proto tcp\tdport 9 # spaced\n"
+				       "drop name smtp proto tcp dport 25\n");
+	uint16_t map[6];
+	uint64_t *pkts;
+
+	assert_string_equal(b->rules[2].name, "line-4");
+	assert_int_equal(ntfw_conf_rule_map(a, b, false, map), 0);
+	assert_int_equal(map[0], 0);
+	assert_int_equal(map[1], 2);		/* moved from line 2 to 4 */
+	assert_int_equal(map[2], NTFW_RULE_GONE); /* a port more */
+	assert_int_equal(map[3], 4);		/* respaced */
+	assert_int_equal(map[4], NTFW_RULE_GONE); /* named now */
+	pkts = counters_after(a, b);
+	assert_int_equal(pkts[0], 10);
+	assert_int_equal(pkts[1], 0);
+	assert_int_equal(pkts[2], 20);		/* line-4, was line-2 */
+	assert_int_equal(pkts[3], 0);
+	assert_int_equal(pkts[4], 40);
+	assert_int_equal(pkts[5], 0);
+	free(pkts);
+	ntfw_conf_free(a);
+	ntfw_conf_free(b);
+	/* The verdict is one of the words. */
+	a = parse_ok("drop proto tcp dport 23\n");
+	b = parse_ok("accept proto tcp dport 23\n");
+	assert_int_equal(ntfw_conf_rule_map(a, b, false, map), 0);
+	assert_int_equal(map[0], NTFW_RULE_GONE);
+	ntfw_conf_free(a);
+	ntfw_conf_free(b);
+}
+
+/* Unnamed rules with the same words pair up in file order: the first
+ * with the first, and so on; a copy with no partner is new, or gone. */
+static void reload_identical_unnamed_rules(void **state)
+{
+	struct ntfw_conf *a = parse_ok("drop dport 1 rate over 1/second\n"
+				       "accept name x\n"
+				       "drop dport 1 rate over 1/second\n");
+	struct ntfw_conf *b = parse_ok("drop dport 1 rate over 1/second\n"
+				       "drop dport 1 rate over 1/second\n"
+				       "drop dport 1 rate over 1/second\n");
+	uint16_t map[4];
+	uint64_t *pkts;
+
+	assert_int_equal(ntfw_conf_rule_map(a, b, true, map), 0);
+	assert_int_equal(map[0], 0);
+	assert_int_equal(map[1], NTFW_RULE_GONE);
+	assert_int_equal(map[2], 1);
+	pkts = counters_after(a, b);
+	assert_int_equal(pkts[0], 10);
+	assert_int_equal(pkts[1], 30);
+	assert_int_equal(pkts[2], 0);
+	free(pkts);
+	/* The other way: the third copy is gone. */
+	assert_int_equal(ntfw_conf_rule_map(b, a, true, map), 0);
+	assert_int_equal(map[0], 0);
+	assert_int_equal(map[1], 2);
+	assert_int_equal(map[2], NTFW_RULE_GONE);
 	ntfw_conf_free(a);
 	ntfw_conf_free(b);
 }
@@ -1614,6 +1772,8 @@ int main(void)
 		cmocka_unit_test(interfaces),
 		cmocka_unit_test(names_at_the_limit),
 		cmocka_unit_test(crlf_line_ends),
+		cmocka_unit_test(nul_bytes),
+		cmocka_unit_test(flows_per_src_rules_at_the_limit),
 		cmocka_unit_test(errors_in_line_order),
 		cmocka_unit_test(one_error_per_line),
 		cmocka_unit_test(error_at_end_of_line_resumes),
@@ -1631,6 +1791,8 @@ int main(void)
 		cmocka_unit_test(reload_keeps_fixed),
 		cmocka_unit_test(reload_rule_map),
 		cmocka_unit_test(reload_rule_map_empty),
+		cmocka_unit_test(reload_unnamed_rules_by_words),
+		cmocka_unit_test(reload_identical_unnamed_rules),
 	};
 	struct CMUnitTest errs[ARRAY_SIZE(err_cases)];
 	unsigned int i;

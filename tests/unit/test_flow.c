@@ -524,6 +524,34 @@ static void engine_reload(void **state)
 	rig_free(&r);
 }
 
+/* A flow opened over a flows-per-src limit stays so across a reload
+ * that moves its rule, and under that rule only: the bit of another
+ * rule (an accept here) does not inherit it. */
+static void reload_moves_flows_per_src(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "drop name a proto tcp dport 80 flows-per-src over 1/minute\n"
+		     "drop name b proto tcp dport 81 flows-per-src over 1/minute\n",
+		     64);
+	assert_int_equal(tcp(&r, C, S, 8000, 81, SYN, 1, 0, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 8001, 81, SYN, 1, 0, 0), NTFW_DROP);
+	/* b's bit goes from 1 to 0; 1 is c's now. */
+	rig_reload(&r, "drop name b proto tcp dport 81 flows-per-src over 1/minute\n"
+		       "accept name c proto tcp flows-per-src over 1/minute\n");
+	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 2, 1, 0), NTFW_DROP);
+	assert_int_equal(tcp(&r, C, S, 8000, 81, ACK, 2, 1, 0), NTFW_ACCEPT);
+	/* And back to 1, under a rule that took bit 0. */
+	rig_reload(&r, "accept name d proto tcp flows-per-src over 1/minute\n"
+		       "drop name b proto tcp dport 81 flows-per-src over 1/minute\n");
+	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 3, 1, 0), NTFW_DROP);
+	assert_int_equal(tcp(&r, C, S, 8000, 81, ACK, 3, 1, 0), NTFW_ACCEPT);
+	/* b gone: its judgement goes with it. */
+	rig_reload(&r, "drop name e proto tcp flows-per-src over 1/minute\n");
+	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 4, 1, 0), NTFW_ACCEPT);
+	rig_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +568,7 @@ int main(void)
 		cmocka_unit_test(stateful_errors),
 		cmocka_unit_test(stateful_settings),
 		cmocka_unit_test(engine_reload),
+		cmocka_unit_test(reload_moves_flows_per_src),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

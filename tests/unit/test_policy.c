@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "flow.h"
 #include "ifcache.h"
+#include "limiter.h"
 #include "parse.h"
 #include "policy.h"
 #include "pkt.h"
@@ -29,6 +31,9 @@
 #define HOOK_OUT 3
 #define HOOK_POST 4
 #define HOOK_NONE 0xff
+
+#define SEC 1000000000ull
+#define HOUR (3600 * SEC)
 
 static struct ntfw_conf *conf(const char *text)
 {
@@ -652,6 +657,115 @@ static void families(void **state)
 
 /* ---- the example config, end to end ---- */
 
+/* ---- stateful matches ---- */
+
+/* The rule deciding @p of flow @f (NULL: none), with rate state @lim at
+ * @now; @new_flow when @p opened @f. */
+static const char *decide_at(const struct ntfw_conf *c,
+			     const struct ntfw_pkt *p, struct ntfw_limiter *lim,
+			     struct ntfw_flow *f, bool new_flow, uint64_t now)
+{
+	struct ntfw_eval_ctx ctx = { .flow = f, .new_flow = new_flow,
+				     .lim = lim, .now_ns = now };
+	unsigned int idx;
+	const struct ntfw_rule *r = ntfw_policy_eval(c, p, &ctx, &idx);
+
+	return r ? r->name : "default";
+}
+
+/* Count the packets of @n, @p each, that @c drops at @now. */
+static unsigned int drops_at(const struct ntfw_conf *c,
+			     const struct ntfw_pkt *p, struct ntfw_limiter *lim,
+			     unsigned int n, uint64_t now)
+{
+	unsigned int i, dropped = 0;
+
+	for (i = 0; i < n; i++)
+		dropped += strcmp(decide_at(c, p, lim, NULL, false, now),
+				  "default") != 0;
+	return dropped;
+}
+
+/* A burst whose allowance, (burst - 1) * interval, passes 2^64 ns: all
+ * of it is within the rate, not a wrapped-around allowance of a few. */
+static void rate_burst_past_64_bits(void **state)
+{
+	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124097\n");
+	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 10, 1000 * SEC), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 10, 1000 * SEC + HOUR), 0);
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
+/* The largest burst at 1/hour that fits in 64 bits is kept to the
+ * packet: burst packets at once, the next one over, one more an hour
+ * later. */
+static void rate_burst_large(void **state)
+{
+	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124095\n");
+	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
+	uint64_t t0 = 1000 * SEC;
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 5124095, t0), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 3, t0), 3);
+	assert_int_equal(drops_at(c, &p, &lim, 1, t0 + HOUR), 0);
+	assert_int_equal(drops_at(c, &p, &lim, 1, t0 + HOUR), 1);
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
+/* A flow of @p's client, as the flow table would open it. */
+static struct ntfw_flow flow_of(const struct ntfw_pkt *p)
+{
+	struct ntfw_flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.family = p->family;
+	f.proto = p->proto;
+	memcpy(f.caddr, p->src, sizeof(f.caddr));
+	memcpy(f.saddr, p->dst, sizeof(f.saddr));
+	return f;
+}
+
+/* Each flows-per-src rule judges a flow for itself: a flow opened over
+ * rule a's limit is not over rule b's (1000/second, two flows). */
+static void flows_per_src_per_rule(void **state)
+{
+	struct ntfw_conf *c = conf("drop name a proto tcp tcp-flags syn !ack "
+				   "flows-per-src over 1/second\n"
+				   "drop name b proto tcp flows-per-src over 1000/second\n");
+	struct ntfw_pkt syn1 = tcp_pkt("10.213.0.2", "10.213.0.1", 40001, 80,
+				       NTFW_TCP_SYN);
+	struct ntfw_pkt syn2 = tcp_pkt("10.213.0.2", "10.213.0.1", 40002, 80,
+				       NTFW_TCP_SYN);
+	struct ntfw_pkt ack1 = tcp_pkt("10.213.0.2", "10.213.0.1", 40001, 80,
+				       NTFW_TCP_ACK);
+	struct ntfw_pkt ack2 = tcp_pkt("10.213.0.2", "10.213.0.1", 40002, 80,
+				       NTFW_TCP_ACK);
+	struct ntfw_flow f1 = flow_of(&syn1), f2 = flow_of(&syn2);
+	uint64_t now = 1000 * SEC;
+	struct ntfw_limiter lim;
+
+	assert_int_equal(ntfw_limiter_init(&lim, 64), 0);
+	/* The first flow is within both limits, the second over a's. */
+	assert_string_equal(decide_at(c, &syn1, &lim, &f1, true, now), "default");
+	assert_string_equal(decide_at(c, &syn2, &lim, &f2, true, now), "a");
+	/* Past the SYN, rule a does not look; b counted neither flow. */
+	assert_string_equal(decide_at(c, &ack1, &lim, &f1, false, now), "default");
+	assert_string_equal(decide_at(c, &ack2, &lim, &f2, false, now), "default");
+	/* Rule a still holds for the second flow's SYN, as judged. */
+	assert_string_equal(decide_at(c, &syn2, &lim, &f2, false, now), "a");
+	assert_string_equal(decide_at(c, &syn1, &lim, &f1, false, now), "default");
+	ntfw_limiter_free(&lim);
+	ntfw_conf_free(c);
+}
+
 static void example_config(void **state)
 {
 	static const char text[] = EXAMPLE_CONF;
@@ -703,6 +817,9 @@ int main(void)
 		cmocka_unit_test(hooks),
 		cmocka_unit_test(interfaces),
 		cmocka_unit_test(families),
+		cmocka_unit_test(rate_burst_past_64_bits),
+		cmocka_unit_test(rate_burst_large),
+		cmocka_unit_test(flows_per_src_per_rule),
 		cmocka_unit_test(example_config),
 	};
 
