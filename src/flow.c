@@ -417,6 +417,11 @@ static void midstream_init(struct tcp_track *tt, const struct ntfw_pkt *p,
 
 	s->end = seg_end(p);
 	s->maxwin = swin ? swin : 1;
+	/* What the peer has in flight unacked fitted in this side's
+	 * window, whatever its scale. */
+	if (r->maxwin && before(p->tcp_ack, r->end) &&
+	    r->end - p->tcp_ack > s->maxwin)
+		s->maxwin = r->end - p->tcp_ack;
 	s->maxend = s->end + s->maxwin;
 	if (!r->maxwin)
 		r->end = r->maxend = p->tcp_ack;
@@ -470,7 +475,7 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 	uint8_t ack_peer = dir ? NTFW_FS_FINACK_C : NTFW_FS_FINACK_S;
 	uint32_t seq = p->tcp_seq, end = seg_end(p), ack = p->tcp_ack;
 	uint32_t win = p->tcp_win, maxackwin;
-	bool in_win, ack_ok;
+	bool in_win, ack_ok, learnt = false;
 
 	if (fl & NTFW_TCP_SYN) {
 		if (s->maxwin && !fresh)
@@ -531,6 +536,7 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 		if (!(tt->state & NTFW_FS_MIDSTREAM) || !ack_ok ||
 		    (fl & (NTFW_TCP_SYN | NTFW_TCP_FIN)))
 			return TCP_INVALID;
+		learnt = true;
 	}
 
 	if (!(fl & NTFW_TCP_SYN))
@@ -547,6 +553,9 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 	/* Sent past the window we knew: the receiver's window was larger. */
 	if (r->maxwin && after(end, s->maxend))
 		r->maxwin += end - s->maxend;
+	/* ... and counts once: the next segment grows it by its own bytes. */
+	if (learnt && after(end, s->maxend))
+		s->maxend = end;
 	if (after(ack + win, r->maxend - 1)) {
 		r->maxend = ack + win;
 		if (!win)
