@@ -14,7 +14,8 @@
 #include "flow.h"
 #include "parse.h"
 
-_Static_assert(sizeof(struct ntfw_flow) <= 512, "a flow must fit in 512 bytes");
+/* Nine cache lines: the features, TCP window tracking, the state. */
+_Static_assert(sizeof(struct ntfw_flow) <= 576, "a flow must fit in 576 bytes");
 
 static const char *const end_names[] = {
 	[NTFW_END_NONE] = "none", [NTFW_END_FIN] = "fin",
@@ -378,32 +379,254 @@ static uint32_t flow_new(struct ntfw_flow_table *t, const struct ntfw_pkt *p,
 	return i;
 }
 
-static int seq_geq(uint32_t a, uint32_t b)
+/* ---- TCP: the sequence space, as conntrack and pf follow it ---- */
+
+static inline bool before(uint32_t a, uint32_t b)
 {
-	return (int32_t)(a - b) >= 0;
+	return (int32_t)(a - b) < 0;
 }
 
-/* TCP: note FINs and their ACKs; a flow is over on RST or when both
- * FINs are acked.  It then lingers briefly to collect stragglers (a
- * retransmitted FIN, the last ACK) before its record is written. */
-static void tcp_track(struct ntfw_flow_table *t, uint32_t i,
-		      const struct ntfw_pkt *p, int dir)
+static inline bool after(uint32_t a, uint32_t b)
 {
-	struct ntfw_flow *f = &t->pool[i];
+	return before(b, a);
+}
+
+/* The largest window scale RFC 7323 allows. */
+#define TCP_MAX_WSCALE 14
+/* How far below the receiver's end an ACK may lag while nothing says how
+ * large the sender's window is (conntrack's MAXACKWINDOW). */
+#define TCP_MAXACKWIN_DEFAULT 66000u
+
+/*
+ * The TCP part of a flow, worked on as a copy: a packet that turns out
+ * invalid must leave the flow exactly as it was.
+ */
+struct tcp_track {
+	struct ntfw_tcp_peer tcp[2];
+	uint8_t tdir[2];
+	uint8_t state;
+};
+
+enum tcp_res {
+	TCP_VALID,
+	TCP_INVALID,
+	TCP_REOPEN,	/* a SYN that TCP takes for a new connection */
+};
+
+/* Sequence space a segment takes: its payload, and one each for SYN, FIN. */
+static uint32_t seg_end(const struct ntfw_pkt *p)
+{
+	return p->tcp_seq + p->payload_len + !!(p->tcp_flags & NTFW_TCP_SYN) +
+	       !!(p->tcp_flags & NTFW_TCP_FIN);
+}
+
+/* RFC 7323: windows are scaled only when both SYNs carried the option. */
+static unsigned int wscale(const struct tcp_track *tt, int dir)
+{
+	if (!(tt->tdir[0] & tt->tdir[1] & NTFW_TD_WSOPT))
+		return 0;
+	return tt->tdir[dir] & NTFW_TD_SCALE;
+}
+
+/* A direction's SYN: its ISN, its first window (never scaled), its
+ * window scale option. */
+static void syn_init(struct tcp_track *tt, const struct ntfw_pkt *p, int dir)
+{
+	struct ntfw_tcp_peer *s = &tt->tcp[dir];
+
+	s->end = s->maxend = seg_end(p);
+	s->maxwin = p->tcp_win ? p->tcp_win : 1;
+	s->maxack = 0;
+	tt->tdir[dir] = 0;
+	if (p->tcp_wscale >= 0)
+		tt->tdir[dir] = NTFW_TD_WSOPT |
+				(p->tcp_wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE :
+								  p->tcp_wscale);
+	tt->state |= dir ? NTFW_FS_SYN_S : NTFW_FS_SYN_C;
+}
+
+/* A direction first seen after its SYN: its history is lost, so take what
+ * the packet says, and make the peer's end its ACK until the peer speaks. */
+static void midstream_init(struct tcp_track *tt, const struct ntfw_pkt *p,
+			   int dir)
+{
+	struct ntfw_tcp_peer *s = &tt->tcp[dir], *r = &tt->tcp[!dir];
+	uint32_t swin = (uint32_t)p->tcp_win << wscale(tt, dir);
+
+	s->end = seg_end(p);
+	s->maxwin = swin ? swin : 1;
+	/* What the peer has in flight unacked fitted in this side's
+	 * window, whatever its scale. */
+	if (r->maxwin && before(p->tcp_ack, r->end) &&
+	    r->end - p->tcp_ack > s->maxwin)
+		s->maxwin = r->end - p->tcp_ack;
+	s->maxend = s->end + s->maxwin;
+	if (!r->maxwin)
+		r->end = r->maxend = p->tcp_ack;
+}
+
+/* A SYN on a flow that has seen this direction. */
+static enum tcp_res syn_again(struct tcp_track *tt, const struct ntfw_pkt *p,
+			      int dir, bool closed)
+{
+	const struct ntfw_tcp_peer *s = &tt->tcp[dir];
+	uint8_t syn_me = dir ? NTFW_FS_SYN_S : NTFW_FS_SYN_C;
+	uint8_t syn_peer = dir ? NTFW_FS_SYN_C : NTFW_FS_SYN_S;
+	bool ack = p->tcp_flags & NTFW_TCP_ACK;
+
+	/* The same SYN again, nothing sent since: a retransmission. */
+	if ((tt->state & syn_me) && seg_end(p) == s->end)
+		return TCP_VALID;
+	/* RFC 1122 4.2.2.13: once the old connection is over, a SYN with a
+	 * sequence number past it opens the next one on the same ports. */
+	if (!ack && closed && after(p->tcp_seq, s->end))
+		return TCP_REOPEN;
+	/* RFC 793: a sender reinitialised before any answer "must only be
+	 * sure to use sequence numbers larger than those recently used". */
+	if (!ack && (tt->state & syn_me) && !(tt->state & syn_peer) &&
+	    !tt->tcp[!dir].maxwin && after(seg_end(p), s->end)) {
+		syn_init(tt, p, dir);
+		return TCP_VALID;
+	}
+	/* Anything else is what RFC 5961 4.2 answers with a challenge ACK. */
+	return TCP_INVALID;
+}
+
+/*
+ * Whether @p is acceptable to the flow's TCP, and what it changes, in the
+ * manner of conntrack's tcp_in_window(): the sequence number below what
+ * the receiver's window allows (I) and not below its window's left edge
+ * (II), the ACK not past what the peer sent (III) nor too far behind (IV).
+ * A segment without data is checked by its ACK alone, as in conntrack,
+ * since keepalives and window probes carry sequence numbers just below
+ * the window; a RST is always checked by its sequence number.  @fresh: the
+ * packet opened the flow, there is nothing to check it against.
+ */
+static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
+			       int dir, bool closed, bool fresh)
+{
+	struct ntfw_tcp_peer *s = &tt->tcp[dir], *r = &tt->tcp[!dir];
+	uint8_t fl = p->tcp_flags;
+	uint8_t syn_peer = dir ? NTFW_FS_SYN_C : NTFW_FS_SYN_S;
 	uint8_t fin_me = dir ? NTFW_FS_FIN_S : NTFW_FS_FIN_C;
 	uint8_t fin_peer = dir ? NTFW_FS_FIN_C : NTFW_FS_FIN_S;
 	uint8_t ack_peer = dir ? NTFW_FS_FINACK_C : NTFW_FS_FINACK_S;
+	uint32_t seq = p->tcp_seq, end = seg_end(p), ack = p->tcp_ack;
+	uint32_t win = p->tcp_win, maxackwin;
+	bool in_win, ack_ok, learnt = false;
 
-	if (p->tcp_flags & NTFW_TCP_SYN)
-		f->state |= (p->tcp_flags & NTFW_TCP_ACK) ? NTFW_FS_SYN_S :
-							    NTFW_FS_SYN_C;
-	if (p->tcp_flags & NTFW_TCP_FIN) {
-		f->state |= fin_me;
-		f->fin_end[dir] = p->tcp_seq + p->payload_len + 1;
+	if (fl & NTFW_TCP_SYN) {
+		if (s->maxwin && !fresh)
+			return syn_again(tt, p, dir, closed);
+		/* A direction never seen: after a close, its SYN is a new
+		 * connection; otherwise the SYN-ACK of this one. */
+		if (!(fl & NTFW_TCP_ACK) && closed && !fresh)
+			return TCP_REOPEN;
+		syn_init(tt, p, dir);
+		if (!(fl & NTFW_TCP_ACK))
+			return TCP_VALID; /* the first SYN, or simultaneous open */
+	} else if (!s->maxwin) {
+		/*
+		 * A RST from a direction that sent nothing yet answers the
+		 * peer's SYN: RFC 793 takes it when it acks that SYN.  After
+		 * a mid-stream pickup, it must be in the window the peer
+		 * advertised from what it acked.
+		 */
+		if ((fl & NTFW_TCP_RST) && !fresh) {
+			if (tt->state & syn_peer) {
+				if (!(fl & NTFW_TCP_ACK) || ack != r->end)
+					return TCP_INVALID;
+			} else if (!(tt->tdir[!dir] & NTFW_TD_MAXACK) ||
+				   before(seq, r->maxack) ||
+				   after(seq, s->maxend)) {
+				return TCP_INVALID;
+			}
+			return TCP_VALID;
+		}
+		midstream_init(tt, p, dir);
 	}
-	if ((p->tcp_flags & NTFW_TCP_ACK) && (f->state & fin_peer) &&
-	    seq_geq(p->tcp_ack, f->fin_end[!dir]))
-		f->state |= ack_peer;
+
+	/* No ACK (or the zero ACK of some stacks' RST): nothing to check. */
+	if (!(fl & NTFW_TCP_ACK) || ((fl & NTFW_TCP_RST) && !ack))
+		ack = r->end;
+	if (seq == end && !(fl & NTFW_TCP_RST))
+		seq = end = s->end;
+
+	in_win = before(seq, s->maxend + 1) &&
+		 (!r->maxwin || after(end, s->end - r->maxwin - 1));
+	maxackwin = s->maxwin ? s->maxwin : TCP_MAXACKWIN_DEFAULT;
+	ack_ok = before(ack, r->end + 1) && after(ack, r->end - maxackwin - 1);
+	if (fresh) {
+		/* nothing to hold it against */
+	} else if (fl & NTFW_TCP_RST) {
+		/* RFC 5961 3.2: a RST counts only in the receiver's window,
+		 * never below what the receiver has acknowledged. */
+		if (!in_win || !ack_ok ||
+		    ((tt->tdir[!dir] & NTFW_TD_MAXACK) && before(seq, r->maxack)))
+			return TCP_INVALID;
+	} else if (!in_win || !ack_ok) {
+		/*
+		 * Picked up mid-stream, the window scale is unknown, so the
+		 * windows are guesses: believe the sequence numbers of a
+		 * segment whose ACK is right (a blind sender cannot know it),
+		 * as long as it does not open or close anything.
+		 */
+		if (!(tt->state & NTFW_FS_MIDSTREAM) || !ack_ok ||
+		    (fl & (NTFW_TCP_SYN | NTFW_TCP_FIN)))
+			return TCP_INVALID;
+		learnt = true;
+	}
+
+	if (!(fl & NTFW_TCP_SYN))
+		win <<= wscale(tt, dir);
+	if (s->maxwin < win)
+		s->maxwin = win;
+	if (after(end, s->end))
+		s->end = end;
+	if ((fl & NTFW_TCP_ACK) && ack == p->tcp_ack) {
+		if (!(tt->tdir[dir] & NTFW_TD_MAXACK) || after(ack, s->maxack))
+			s->maxack = ack;
+		tt->tdir[dir] |= NTFW_TD_MAXACK;
+	}
+	/* Sent past the window we knew: the receiver's window was larger. */
+	if (r->maxwin && after(end, s->maxend))
+		r->maxwin += end - s->maxend;
+	/* ... and counts once: the next segment grows it by its own bytes. */
+	if (learnt && after(end, s->maxend))
+		s->maxend = end;
+	if (after(ack + win, r->maxend - 1)) {
+		r->maxend = ack + win;
+		if (!win)
+			r->maxend++; /* room for a zero-window probe */
+	}
+
+	if (fl & NTFW_TCP_FIN)
+		tt->state |= fin_me;
+	if ((fl & NTFW_TCP_ACK) && (tt->state & fin_peer) &&
+	    !before(p->tcp_ack, r->end))
+		tt->state |= ack_peer;
+	return TCP_VALID;
+}
+
+static void tt_load(struct tcp_track *tt, const struct ntfw_flow *f)
+{
+	memcpy(tt->tcp, f->tcp, sizeof(tt->tcp));
+	memcpy(tt->tdir, f->tcp_dir, sizeof(tt->tdir));
+	tt->state = f->state;
+}
+
+static void tt_store(struct ntfw_flow *f, const struct tcp_track *tt)
+{
+	memcpy(f->tcp, tt->tcp, sizeof(f->tcp));
+	memcpy(f->tcp_dir, tt->tdir, sizeof(f->tcp_dir));
+	f->state = tt->state;
+}
+
+/* A flow is over on an acceptable RST or when both FINs are acked.  It
+ * then lingers briefly to collect stragglers (a retransmitted FIN, the
+ * last ACK) before its record is written. */
+static void tcp_close(struct ntfw_flow *f, const struct ntfw_pkt *p)
+{
 	if (f->tclass == NTFW_TC_CLOSED)
 		return;
 	if (p->tcp_flags & NTFW_TCP_RST)
@@ -416,32 +639,55 @@ static void tcp_track(struct ntfw_flow_table *t, uint32_t i,
 	f->tclass = NTFW_TC_CLOSED;
 }
 
+static bool tcp_checked(const struct ntfw_pkt *p)
+{
+	return p->proto == IPPROTO_TCP && (p->flags & NTFW_PKT_L4);
+}
+
 struct ntfw_flow *ntfw_flow_packet(struct ntfw_flow_table *t,
 				   const struct ntfw_pkt *p, uint64_t now_ns,
 				   uint32_t wire_len, int *dir, enum ntfw_ct *ct)
 {
-	bool newf;
 	uint32_t i = flow_find(t, p->family, p->proto, p->src, p->sport, p->dst,
 			       p->dport, dir);
+	struct tcp_track tt;
 	struct ntfw_flow *f;
 
-	/* A new SYN on a closed connection opens the next one. */
-	if (i != NTFW_FLOW_NONE && t->pool[i].tclass == NTFW_TC_CLOSED &&
-	    (p->tcp_flags & (NTFW_TCP_SYN | NTFW_TCP_ACK)) == NTFW_TCP_SYN) {
-		flow_end(t, i, NTFW_END_NONE);
-		i = NTFW_FLOW_NONE;
+	*ct = NTFW_CT_ESTABLISHED;
+	if (i != NTFW_FLOW_NONE && tcp_checked(p)) {
+		f = &t->pool[i];
+		tt_load(&tt, f);
+		switch (tcp_window(&tt, p, *dir,
+				   f->tclass == NTFW_TC_CLOSED, false)) {
+		case TCP_INVALID:
+			/* Not even its timestamp: it is not the flow's. */
+			*ct = NTFW_CT_INVALID;
+			return f;
+		case TCP_REOPEN:
+			flow_end(t, i, NTFW_END_NONE);
+			i = NTFW_FLOW_NONE;
+			break;
+		case TCP_VALID:
+			break;
+		}
 	}
-	newf = i == NTFW_FLOW_NONE;
-	*ct = newf ? NTFW_CT_NEW : NTFW_CT_ESTABLISHED;
-	if (newf)
+	if (i == NTFW_FLOW_NONE) {
+		*ct = NTFW_CT_NEW;
 		i = flow_new(t, p, now_ns, dir);
+		if (tcp_checked(p)) {
+			tt_load(&tt, &t->pool[i]);
+			tcp_window(&tt, p, *dir, false, true);
+		}
+	}
 	f = &t->pool[i];
 	/* Move to the tail of its list: now the most recently seen. */
 	lru_unlink(t, i);
 	f->last_ns = now_ns;
 	ntfw_features_update(&f->feat, p, *dir, now_ns, wire_len);
-	if (p->proto == IPPROTO_TCP && (p->flags & NTFW_PKT_L4))
-		tcp_track(t, i, p, *dir);
+	if (tcp_checked(p)) {
+		tt_store(f, &tt);
+		tcp_close(f, p);
+	}
 	lru_append(t, i);
 	return f;
 }

@@ -34,7 +34,7 @@ enum ntfw_tclass {
 
 /* TCP state bits */
 #define NTFW_FS_SYN_C 0x01	/* client's SYN seen */
-#define NTFW_FS_SYN_S 0x02	/* server's SYN-ACK seen */
+#define NTFW_FS_SYN_S 0x02	/* server's SYN (a SYN-ACK) seen */
 #define NTFW_FS_FIN_C 0x04
 #define NTFW_FS_FIN_S 0x08
 #define NTFW_FS_FINACK_C 0x10	/* client's FIN acked */
@@ -43,6 +43,24 @@ enum ntfw_tclass {
 
 /* Rules with flows-per-src: each has a bit in a flow's fps_over. */
 #define NTFW_FLOW_FPS_MAX 32
+
+/*
+ * What TCP tracking knows of the sender of one direction, as conntrack
+ * keeps it (ip_ct_tcp_state): sequence numbers are the sender's, windows
+ * what its peer allows it.
+ */
+struct ntfw_tcp_peer {
+	uint32_t end;		/* highest sequence number sent, plus its length */
+	uint32_t maxend;	/* highest the peer's ACK + window let it send */
+	uint32_t maxwin;	/* largest window it advertised, scaled; 0: the
+				 * direction has not been seen yet */
+	uint32_t maxack;	/* highest ACK it sent (NTFW_TD_MAXACK) */
+};
+
+/* tcp_dir[] bits: the window scale (RFC 7323) in the low four */
+#define NTFW_TD_SCALE 0x0f
+#define NTFW_TD_WSOPT 0x10	/* its SYN carried the window scale option */
+#define NTFW_TD_MAXACK 0x20	/* maxack is set */
 
 struct ntfw_flow {
 	uint8_t family;
@@ -58,11 +76,12 @@ struct ntfw_flow {
 	uint16_t base;		/* the rule that decided the state, nrules:
 				 * the default */
 	uint16_t cport, sport;	/* client and server port (ICMP: echo id) */
+	uint8_t tcp_dir[2];	/* per direction: window scale, NTFW_TD_* */
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list of its class */
-	uint32_t fin_end[2];	/* sequence number after each side's FIN */
 	uint32_t fps_over;	/* opened over the limit of flows-per-src
 				 * rule n (its fps_bit): bit n */
+	struct ntfw_tcp_peer tcp[2];	/* per direction, 0 = client's */
 	uint8_t caddr[16], saddr[16];
 	uint64_t first_ns, last_ns;
 	struct ntfw_features feat;

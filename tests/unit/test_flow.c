@@ -135,7 +135,8 @@ static void tcp_close_by_fin(void **state)
 	rig_free(&r);
 }
 
-/* RST ends the flow; a straggler after it still belongs to it. */
+/* RST ends the flow; a straggler after it (the SYN retransmitted before
+ * the RST arrived) still belongs to it. */
 static void tcp_rst_and_straggler(void **state)
 {
 	struct rig r;
@@ -143,7 +144,7 @@ static void tcp_rst_and_straggler(void **state)
 	rig_init(&r, "", 64);
 	tcp(&r, C, S, 40001, 81, SYN, 1, 0, 0);
 	tcp(&r, S, C, 81, 40001, RST | ACK, 0, 2, 0);
-	tcp(&r, C, S, 40001, 81, ACK, 2, 1, 0);
+	tcp(&r, C, S, 40001, 81, SYN, 1, 0, 0);
 	assert_int_equal(r.e.flows.used, 1);
 	ntfw_engine_flush(&r.e);
 	assert_int_equal(r.ended.n, 1);
@@ -257,7 +258,7 @@ static void rate_per_src(void **state)
 	assert_int_equal(tcp(&r, "10.213.0.3", S, 3000, 22, SYN, 1, 0, 0),
 			 NTFW_ACCEPT);
 	/* Not a SYN: the rule does not look at it, whatever the rate. */
-	assert_int_equal(tcp(&r, C, S, 2000, 22, ACK, 2, 1, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 2100, 22, ACK, 2, 1, 0), NTFW_ACCEPT);
 	r.now += SEC;
 	for (i = 0, dropped = 0; i < 6; i++)
 		dropped += tcp(&r, C, S, (uint16_t)(4000 + i), 22, SYN, 1, 0, 0) ==
@@ -539,17 +540,404 @@ static void reload_moves_flows_per_src(void **state)
 	/* b's bit goes from 1 to 0; 1 is c's now. */
 	rig_reload(&r, "drop name b proto tcp dport 81 flows-per-src over 1/minute\n"
 		       "accept name c proto tcp flows-per-src over 1/minute\n");
-	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 2, 1, 0), NTFW_DROP);
-	assert_int_equal(tcp(&r, C, S, 8000, 81, ACK, 2, 1, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 8001, 81, SYN, 1, 0, 0), NTFW_DROP);
+	assert_int_equal(tcp(&r, C, S, 8000, 81, SYN, 1, 0, 0), NTFW_ACCEPT);
 	/* And back to 1, under a rule that took bit 0. */
 	rig_reload(&r, "accept name d proto tcp flows-per-src over 1/minute\n"
 		       "drop name b proto tcp dport 81 flows-per-src over 1/minute\n");
-	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 3, 1, 0), NTFW_DROP);
-	assert_int_equal(tcp(&r, C, S, 8000, 81, ACK, 3, 1, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 8001, 81, SYN, 1, 0, 0), NTFW_DROP);
+	assert_int_equal(tcp(&r, C, S, 8000, 81, SYN, 1, 0, 0), NTFW_ACCEPT);
 	/* b gone: its judgement goes with it. */
 	rig_reload(&r, "drop name e proto tcp flows-per-src over 1/minute\n");
-	assert_int_equal(tcp(&r, C, S, 8001, 81, ACK, 4, 1, 0), NTFW_ACCEPT);
+	assert_int_equal(tcp(&r, C, S, 8001, 81, SYN, 1, 0, 0), NTFW_ACCEPT);
 	rig_free(&r);
+}
+
+/* ---- TCP tracking: the flow table alone, packet by packet ---- */
+
+/* A flow table and a clock; seg() hands it one TCP segment. */
+struct trig {
+	struct ntfw_flow_table t;
+	struct ended ended;
+	uint64_t now;
+	int dir;
+};
+
+static void trig_init(struct trig *g)
+{
+	struct ntfw_flow_timeouts to = { .sec = { 3600, 60, 30, 10 } };
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(ntfw_flow_table_init(&g->t, 64, &to, on_end, &g->ended), 0);
+	g->now = 1000 * SEC;
+}
+
+#define NOWS (-1)
+
+/* One segment: @win the raw window field, @ws the window scale option
+ * (NOWS: none), @data payload bytes.  Returns what the table made of it. */
+static enum ntfw_ct seg(struct trig *g, const char *src, const char *dst,
+			uint16_t sp, uint16_t dp, uint8_t flags, uint32_t seq,
+			uint32_t ack, uint16_t win, int ws, size_t data)
+{
+	static uint8_t b[20 + 24 + 65000];
+	struct tcp_opts o = { .sport = sp, .dport = dp, .seq = seq, .ack = ack,
+			      .flags = flags, .win = win,
+			      .doff = ws == NOWS ? 5 : 6 };
+	struct ntfw_pkt p;
+	enum ntfw_ct ct;
+	size_t n;
+
+	assert_true(data <= 65000);
+	n = pkt_tcp4(b, src, dst, &o, data);
+	if (ws != NOWS) { /* window scale, then end of options */
+		b[40] = 3;
+		b[41] = 3;
+		b[42] = (uint8_t)ws;
+		b[43] = 0;
+	}
+	assert_int_equal(ntfw_parse(b, n, n, &p), NTFW_PKT_OK);
+	g->now += 1000;
+	assert_non_null(ntfw_flow_packet(&g->t, &p, g->now, (uint32_t)n + 14,
+					 &g->dir, &ct));
+	return ct;
+}
+
+/* Client 10.213.0.2:40000 to server 10.213.0.1:2222. */
+#define CP 40000
+#define SP 2222
+#define cs(g, fl, seq, ack, win, data) \
+	seg(g, C, S, CP, SP, fl, seq, ack, win, NOWS, data)
+#define sc(g, fl, seq, ack, win, data) \
+	seg(g, S, C, SP, CP, fl, seq, ack, win, NOWS, data)
+
+static struct ntfw_flow *trig_flow(struct trig *g)
+{
+	uint8_t c[16] = { 0 }, s[16] = { 0 };
+	int dir;
+
+	pkt_addr(c, C);
+	pkt_addr(s, S);
+	return ntfw_flow_lookup(&g->t, 4, IPPROTO_TCP, c, CP, s, SP, &dir);
+}
+
+/*
+ * Handshake with window scale 7 both ways (windows of 64 KB from raw 512),
+ * then 3 pushed requests of 100 bytes, each answered with 1000 bytes.
+ * Client ISN 1000, server ISN 5000000: the client's next sequence number
+ * is 1301, the server's 5003001.
+ */
+static void established(struct trig *g)
+{
+	unsigned int i;
+
+	assert_int_equal(seg(g, C, S, CP, SP, SYN, 1000, 0, 64240, 7, 0),
+			 NTFW_CT_NEW);
+	assert_int_equal(seg(g, S, C, SP, CP, SYN | ACK, 5000000, 1001, 65160,
+			     7, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(g, ACK, 1001, 5000001, 512, 0), NTFW_CT_ESTABLISHED);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(cs(g, PSH | ACK, 1001 + 100 * i,
+				    5000001 + 1000 * i, 512, 100),
+				 NTFW_CT_ESTABLISHED);
+		assert_int_equal(sc(g, PSH | ACK, 5000001 + 1000 * i,
+				    1101 + 100 * i, 510, 1000),
+				 NTFW_CT_ESTABLISHED);
+	}
+	assert_int_equal(cs(g, ACK, 1301, 5003001, 512, 0), NTFW_CT_ESTABLISHED);
+}
+
+/* The flow, its list position and the table's counters, to compare. */
+struct snap {
+	struct ntfw_flow f;
+	uint32_t head[NTFW_TC_MAX], tail[NTFW_TC_MAX];
+	uint64_t created, ended;
+};
+
+static void snap_take(struct trig *g, struct snap *s)
+{
+	struct ntfw_flow *f = trig_flow(g);
+
+	assert_non_null(f);
+	s->f = *f;
+	memcpy(s->head, g->t.head, sizeof(s->head));
+	memcpy(s->tail, g->t.tail, sizeof(s->tail));
+	s->created = g->t.created;
+	s->ended = g->t.ended;
+}
+
+static void assert_unchanged(struct trig *g, const struct snap *before)
+{
+	struct snap now;
+
+	snap_take(g, &now);
+	assert_memory_equal(&now.f, &before->f, sizeof(now.f));
+	assert_memory_equal(now.head, before->head, sizeof(now.head));
+	assert_memory_equal(now.tail, before->tail, sizeof(now.tail));
+	assert_int_equal(now.created, before->created);
+	assert_int_equal(now.ended, before->ended);
+}
+
+/* Forged RST, RST|ACK, FIN|ACK, SYN and data with sequence numbers outside
+ * the window: each invalid, and the flow is exactly as it was (features,
+ * state, timestamps, LRU position).  The attack "RST then SYN to restart
+ * the features" gets nowhere. */
+static void tcp_forged_out_of_window(void **state)
+{
+	static const uint32_t off[] = { 70000, 200000, 0x40000000u,
+					0x80000000u, 0xc0000000u,
+					(uint32_t)-200000 };
+	struct snap before;
+	struct trig g;
+	unsigned int i;
+
+	trig_init(&g);
+	established(&g);
+	snap_take(&g, &before);
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+		uint32_t cseq = 1301 + off[i], sseq = 5003001 + off[i];
+
+		assert_int_equal(cs(&g, RST, cseq, 0, 0, 0), NTFW_CT_INVALID);
+		assert_int_equal(cs(&g, RST | ACK, cseq, 5003001, 0, 0),
+				 NTFW_CT_INVALID);
+		assert_int_equal(sc(&g, RST, sseq, 0, 0, 0), NTFW_CT_INVALID);
+		assert_int_equal(cs(&g, FIN | ACK, cseq, 5003001, 512, 0),
+				 NTFW_CT_INVALID);
+		assert_int_equal(cs(&g, PSH | ACK, cseq, 5003001, 512, 10),
+				 NTFW_CT_INVALID);
+		assert_int_equal(cs(&g, SYN, cseq, 0, 64240, 0),
+				 NTFW_CT_INVALID);
+		/* The right sequence number with a made-up ACK. */
+		assert_int_equal(cs(&g, FIN | ACK, 1301, sseq, 512, 0),
+				 NTFW_CT_INVALID);
+		assert_unchanged(&g, &before);
+	}
+	/* A SYN with a higher ISN on the live connection (the port-reuse
+	 * trick without a close): a challenge ACK in TCP, invalid here. */
+	assert_int_equal(cs(&g, SYN, 900000, 0, 64240, 0), NTFW_CT_INVALID);
+	assert_unchanged(&g, &before);
+	assert_int_equal(trig_flow(&g)->feat.d[0].pushed, 3);
+	/* The real connection carries on. */
+	assert_int_equal(cs(&g, PSH | ACK, 1301, 5003001, 512, 100),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->feat.d[0].pushed, 4);
+	assert_int_equal(g.t.created, 1);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* A RST in the receiver's window ends the flow, from either side; the
+ * RST's sequence number need not be the exact next one. */
+static void tcp_rst_in_window(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	established(&g);
+	assert_int_equal(cs(&g, RST, 1301 + 5000, 0, 0, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_RST);
+	assert_int_equal(trig_flow(&g)->tclass, NTFW_TC_CLOSED);
+	ntfw_flow_table_free(&g.t);
+
+	trig_init(&g);
+	established(&g);
+	/* Below what the client has acknowledged: not in its window. */
+	assert_int_equal(sc(&g, RST | ACK, 5003000, 1301, 0, 0), NTFW_CT_INVALID);
+	assert_int_equal(sc(&g, RST | ACK, 5003001, 1301, 0, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_RST);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* RST|ACK answering a SYN is valid when it acks the SYN (RFC 793); one that
+ * acks something else, or a RST without ACK, is not. */
+static void tcp_rst_answers_syn(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	assert_int_equal(cs(&g, SYN, 777, 0, 64240, 0), NTFW_CT_NEW);
+	assert_int_equal(sc(&g, RST | ACK, 0, 779, 0, 0), NTFW_CT_INVALID);
+	assert_int_equal(sc(&g, RST | ACK, 0, 12345678, 0, 0), NTFW_CT_INVALID);
+	assert_int_equal(sc(&g, RST, 0, 0, 0, 0), NTFW_CT_INVALID);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_NONE);
+	assert_int_equal(sc(&g, RST | ACK, 0, 778, 0, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_RST);
+	assert_int_equal(trig_flow(&g)->feat.d[1].rst, 1);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* After a proper close (both FINs acked), a SYN with a higher ISN opens a
+ * new flow on the same ports; a lower one does not (until the closed flow
+ * times out). */
+static void tcp_port_reuse_after_close(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	established(&g);
+	assert_int_equal(cs(&g, FIN | ACK, 1301, 5003001, 512, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, FIN | ACK, 5003001, 1302, 510, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->tclass, NTFW_TC_TCP);
+	assert_int_equal(cs(&g, ACK, 1302, 5003002, 512, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->tclass, NTFW_TC_CLOSED);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_FIN);
+	/* A retransmitted FIN is a straggler of the old flow. */
+	assert_int_equal(sc(&g, FIN | ACK, 5003001, 1302, 510, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, SYN, 1000, 0, 64240, 0), NTFW_CT_INVALID);
+	assert_int_equal(g.t.created, 1);
+	assert_int_equal(cs(&g, SYN, 2000000, 0, 64240, 0), NTFW_CT_NEW);
+	assert_int_equal(g.t.created, 2);
+	assert_int_equal(g.ended.n, 1);
+	assert_int_equal(g.ended.last.end, NTFW_END_FIN);
+	assert_int_equal(g.ended.last.feat.d[0].pushed, 3);
+	/* The new flow starts from nothing. */
+	assert_int_equal(trig_flow(&g)->feat.d[0].pkts, 1);
+	assert_int_equal(trig_flow(&g)->feat.d[0].pushed, 0);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* A retransmitted SYN or SYN-ACK (same ISN) is an ordinary packet of the
+ * flow: counted, nothing reset. */
+static void tcp_syn_retransmission(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	assert_int_equal(cs(&g, SYN, 50, 0, 64240, 0), NTFW_CT_NEW);
+	assert_int_equal(cs(&g, SYN, 50, 0, 64240, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, SYN | ACK, 90, 51, 65160, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, SYN | ACK, 90, 51, 65160, 0),
+			 NTFW_CT_ESTABLISHED);
+	/* A SYN-ACK with another ISN is not this connection's. */
+	assert_int_equal(sc(&g, SYN | ACK, 7777777, 51, 65160, 0),
+			 NTFW_CT_INVALID);
+	assert_int_equal(cs(&g, ACK, 51, 91, 502, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->feat.d[0].syn, 2);
+	assert_int_equal(trig_flow(&g)->feat.d[1].syn, 2);
+	assert_int_equal(trig_flow(&g)->feat.d[0].pkts, 3);
+	assert_int_equal(g.t.created, 1);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* Picked up mid-stream: the windows are learnt, not enforced on a segment
+ * whose ACK is right; a RST must still be in the window learnt. */
+static void tcp_midstream_pickup(void **state)
+{
+	struct snap before;
+	struct trig g;
+	unsigned int i;
+
+	trig_init(&g);
+	/* Windows of raw 200 (scaled by an unknown factor), 1400-byte
+	 * segments well past them. */
+	assert_int_equal(sc(&g, ACK, 800000, 300000, 200, 1400), NTFW_CT_NEW);
+	for (i = 1; i < 20; i++)
+		assert_int_equal(sc(&g, ACK, 800000 + 1400 * i, 300000, 200,
+				    1400), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 300000, 800000 + 1400 * 10, 200, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, PSH | ACK, 300000, 800000 + 1400 * 20, 200, 50),
+			 NTFW_CT_ESTABLISHED);
+	assert_true(trig_flow(&g)->state & NTFW_FS_MIDSTREAM);
+	snap_take(&g, &before);
+	/* Far off, or a data segment with a made-up ACK: invalid. */
+	assert_int_equal(cs(&g, RST, 300050 + 0x40000000u, 0, 0, 0),
+			 NTFW_CT_INVALID);
+	assert_int_equal(sc(&g, RST, 800000 + 0x80000000u, 0, 0, 0),
+			 NTFW_CT_INVALID);
+	assert_int_equal(cs(&g, PSH | ACK, 300050, 0x12345678, 200, 50),
+			 NTFW_CT_INVALID);
+	assert_unchanged(&g, &before);
+	assert_int_equal(sc(&g, RST, 800000 + 1400 * 20, 0, 0, 0),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->end, NTFW_END_RST);
+	assert_int_equal(trig_flow(&g)->feat.d[1].pkts, 21);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* Keepalives (seq = snd_nxt - 1, no data or one byte) and their answers
+ * are packets of the flow. */
+static void tcp_keepalive(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	established(&g);
+	assert_int_equal(cs(&g, ACK, 1300, 5003001, 512, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003001, 1301, 510, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1300, 5003001, 512, 1), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003000, 1301, 510, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(trig_flow(&g)->feat.d[0].pkts, 8);
+	ntfw_flow_table_free(&g.t);
+}
+
+/* The server closes its window; the client probes it with one byte past
+ * it, and with seq = snd_una - 1; all valid. */
+static void tcp_zero_window_probe(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	established(&g);
+	assert_int_equal(sc(&g, ACK, 5003001, 1301, 0, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1301, 5003001, 512, 1), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003001, 1301, 0, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1300, 5003001, 512, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003001, 1301, 0, 0), NTFW_CT_ESTABLISHED);
+	/* The window opens; the probe's byte is sent again with more. */
+	assert_int_equal(sc(&g, ACK, 5003001, 1301, 510, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, PSH | ACK, 1301, 5003001, 512, 1000),
+			 NTFW_CT_ESTABLISHED);
+	ntfw_flow_table_free(&g.t);
+}
+
+/*
+ * Window scaling: with scale 7 on both SYNs, a raw window of 512 is 64 KB
+ * and the sender may have 60000 bytes in flight, in TSO-sized segments;
+ * without it on the SYN-ACK, scaling is off and a segment that far past
+ * the 512-byte window is invalid.  Loss before the capture point and a
+ * retransmission (the holes SACK describes) stay valid.
+ */
+static void tcp_window_scaling(void **state)
+{
+	struct trig g;
+
+	trig_init(&g);
+	established(&g);
+	/* A 30000-byte super-segment, then one past it, unacked. */
+	assert_int_equal(cs(&g, ACK, 1301, 5003001, 512, 30000),
+			 NTFW_CT_ESTABLISHED);
+	/* (bytes 31301..32700 lost before the capture point) */
+	assert_int_equal(cs(&g, PSH | ACK, 32701, 5003001, 512, 28000),
+			 NTFW_CT_ESTABLISHED);
+	/* The server acks up to the hole; the hole is retransmitted. */
+	assert_int_equal(sc(&g, ACK, 5003001, 31301, 510, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003001, 31301, 510, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 31301, 5003001, 512, 1400),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(sc(&g, ACK, 5003001, 60701, 510, 0), NTFW_CT_ESTABLISHED);
+	/* Past the 64 KB window the server advertised: invalid. */
+	assert_int_equal(cs(&g, ACK, 60701 + 65280 + 1000, 5003001, 512, 100),
+			 NTFW_CT_INVALID);
+	assert_int_equal(trig_flow(&g)->feat.d[0].rexmit, 0);
+	ntfw_flow_table_free(&g.t);
+
+	/* The server does not scale: the windows are 512 bytes. */
+	trig_init(&g);
+	assert_int_equal(seg(&g, C, S, CP, SP, SYN, 1000, 0, 64240, 7, 0),
+			 NTFW_CT_NEW);
+	assert_int_equal(seg(&g, S, C, SP, CP, SYN | ACK, 5000000, 1001, 512,
+			     NOWS, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1001, 5000001, 512, 0), NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1001, 5000001, 512, 500),
+			 NTFW_CT_ESTABLISHED);
+	assert_int_equal(cs(&g, ACK, 1001 + 20000, 5000001, 512, 500),
+			 NTFW_CT_INVALID);
+	ntfw_flow_table_free(&g.t);
 }
 
 int main(void)
@@ -569,6 +957,15 @@ int main(void)
 		cmocka_unit_test(stateful_settings),
 		cmocka_unit_test(engine_reload),
 		cmocka_unit_test(reload_moves_flows_per_src),
+		cmocka_unit_test(tcp_forged_out_of_window),
+		cmocka_unit_test(tcp_rst_in_window),
+		cmocka_unit_test(tcp_rst_answers_syn),
+		cmocka_unit_test(tcp_port_reuse_after_close),
+		cmocka_unit_test(tcp_syn_retransmission),
+		cmocka_unit_test(tcp_midstream_pickup),
+		cmocka_unit_test(tcp_keepalive),
+		cmocka_unit_test(tcp_zero_window_probe),
+		cmocka_unit_test(tcp_window_scaling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
