@@ -2,8 +2,8 @@
 /*
  * The packet path, top to bottom: parse, find or create the flow and update
  * its features, find the first matching rule, count, return the verdict.
- * No allocation, no locks, no exit.  Malformed packets get the default
- * verdict and touch no flow.
+ * No allocation, no locks, no exit.  Malformed packets get the verdict
+ * of their own (`malformed`) and touch no flow.
  */
 #include <string.h>
 
@@ -103,7 +103,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	if (bad) {
 		STAT_INC(st->malformed);
 		STAT_INC(st->malformed_by[bad]);
-		v = conf->def;
+		v = conf->malformed;
 		goto out;
 	}
 	f = ntfw_flow_packet(&e->flows, &p, m->ts_ns,
