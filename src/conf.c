@@ -55,7 +55,7 @@ struct parser {
 	FILE *err;
 	int nerr;
 	struct ntfw_conf *conf;
-	unsigned int queue_line, default_line, failopen_line;
+	unsigned int queue_line, default_line, failopen_line, malformed_line;
 	unsigned int timeout_line, flows_line, eventlog_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
@@ -1518,6 +1518,11 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		     parse_choice(ps, t, "accept", "drop", &v);
 		if (!rc)
 			ps->conf->def = v ? NTFW_DROP : NTFW_ACCEPT;
+	} else if (tok_is(t, "malformed")) {
+		rc = once(ps, t, &ps->malformed_line) ?:
+		     parse_choice(ps, t, "accept", "drop", &v);
+		if (!rc)
+			ps->conf->malformed = v ? NTFW_DROP : NTFW_ACCEPT;
 	} else if (tok_is(t, "fail-open")) {
 		rc = once(ps, t, &ps->failopen_line) ?:
 		     parse_choice(ps, t, "no", "yes", &v);
@@ -1651,6 +1656,8 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
 	ps.conf->invalid = NTFW_DROP;	/* as pf drops what is out of window */
+	/* What cannot be read cannot be judged: pf drops it too. */
+	ps.conf->malformed = NTFW_DROP;
 	ps.conf->socket_buffer = NTFW_SOCKET_BUFFER_DEFAULT;
 	check_nul(&ps);
 	find_set_decls(&ps, text, len);

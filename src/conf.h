@@ -30,6 +30,7 @@ struct ntfw_set {
 struct ntfw_conf {
 	uint16_t queue_lo, queue_hi;
 	enum ntfw_verdict def;
+	enum ntfw_verdict malformed;	/* packets the parser cannot read */
 	bool fail_open;
 	bool gso;			/* GSO super-packets queued whole */
 	uint32_t timeout[NTFW_TC_MAX];	/* idle seconds per flow class */

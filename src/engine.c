@@ -6,7 +6,7 @@
  * packet decides its state through the rules, later packets follow it
  * unless a per-packet rule above the deciding one takes them; count;
  * return the verdict.  No allocation, no locks, no exit.  Malformed
- * packets touch no flow.
+ * packets get the verdict of their own (`malformed`) and touch no flow.
  */
 #include <string.h>
 
@@ -103,9 +103,14 @@ static void flow_counters(struct ntfw_engine *e)
 /*
  * ICMP other than echo has no connection: each such packet is judged by the
  * rules on its own, like conntrack, which tracks no state for them either.
+ * So is a packet whose ports are unknown (a later fragment, a transport
+ * header past the copy range): its flow is a catch-all of its two hosts.
  */
 static bool stateless(const struct ntfw_pkt *p)
 {
+	if (p->flags & (NTFW_PKT_LATERFRAG | NTFW_PKT_L4_UNKNOWN |
+			NTFW_PKT_PROTO_UNKNOWN))
+		return true;
 	if (p->proto == IPPROTO_ICMP)
 		return p->icmp_type != 0 && p->icmp_type != 8;
 	if (p->proto == IPPROTO_ICMPV6)
@@ -200,7 +205,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	if (bad) {
 		STAT_INC(st->malformed);
 		STAT_INC(st->malformed_by[bad]);
-		v = conf->def;
+		v = conf->malformed;
 		goto out;
 	}
 	/* Related: an ICMP error about a flow follows that flow. */

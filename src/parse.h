@@ -11,8 +11,8 @@ enum ntfw_malformed {
 	NTFW_BAD_VERSION,     /* not IPv4/IPv6, or disagrees with the queue's family */
 	NTFW_BAD_IP_HDR,      /* header shorter than its minimum or than the data */
 	NTFW_BAD_IP_LEN,      /* total length beyond the packet, or below the header */
-	NTFW_BAD_EXT_HDR,     /* IPv6 extension chain truncated, too long or invalid */
-	NTFW_BAD_L4_HDR,      /* TCP/UDP/ICMP header truncated or inconsistent */
+	NTFW_BAD_EXT_HDR,     /* an IPv6 extension header runs past the IP length */
+	NTFW_BAD_L4_HDR,      /* the IP length cuts the TCP/UDP/ICMP header short */
 	NTFW_MALFORMED_MAX,
 };
 
@@ -24,6 +24,8 @@ const char *ntfw_malformed_name(enum ntfw_malformed m);
 #define NTFW_PKT_INNER (1u << 3)    /* an ICMP error quoting a packet: inner_* valid */
 #define NTFW_PKT_L4_UNKNOWN (1u << 4) /* the transport header lies past the copied
 				       * bytes: its fields are unknown, not bad */
+#define NTFW_PKT_PROTO_UNKNOWN (1u << 5) /* the IPv6 extension chain goes on past
+					  * the copied bytes: so does the protocol */
 
 #define NTFW_TCP_FIN 0x01
 #define NTFW_TCP_SYN 0x02
@@ -40,7 +42,7 @@ const char *ntfw_malformed_name(enum ntfw_malformed m);
  */
 struct ntfw_pkt {
 	uint8_t family;		/* 4 or 6 */
-	uint8_t proto;		/* transport protocol, after IPv6 extensions */
+	uint8_t proto;		/* nft's meta l4proto: after IPv6 extensions */
 	uint8_t flags;		/* NTFW_PKT_* */
 	uint8_t tcp_flags;
 	uint8_t icmp_type;
@@ -72,6 +74,9 @@ struct ntfw_pkt {
  * Parse the network packet at @data.  @caplen bytes are present, @wirelen is
  * the packet's real length (larger when the capture was truncated).  Returns
  * NTFW_PKT_OK or the reason it is malformed; never reads past @caplen.
+ * A header that the copy range cut off is not malformed: the packet is OK
+ * with NTFW_PKT_L4_UNKNOWN or NTFW_PKT_PROTO_UNKNOWN, and the fields it
+ * would have given are 0.
  */
 enum ntfw_malformed ntfw_parse(const uint8_t *data, size_t caplen,
 			       size_t wirelen, struct ntfw_pkt *p);

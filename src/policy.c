@@ -157,32 +157,50 @@ bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
 {
 	struct ntfw_ifcache *ifc = ctx ? ctx->ifc : NULL;
 	uint32_t have = r->have;
+	/* The rule needs a field the copy range kept from the parser. */
+	bool unknown = false;
 
 	if (ctx && ctx->static_only && (have & NTFW_M_DYNAMIC))
 		return false;
 	if (r->family && r->family != p->family)
 		return false;
-	if ((have & NTFW_M_PROTO) && r->proto != p->proto)
-		return false;
+	if (have & NTFW_M_PROTO) {
+		if (p->flags & NTFW_PKT_PROTO_UNKNOWN)
+			unknown = true;
+		else if (r->proto != p->proto)
+			return false;
+	}
 	if ((have & NTFW_M_HOOK) && (p->hook > 7 || !(r->hooks & (1u << p->hook))))
 		return false;
-	if (have & NTFW_M_L4) {
-		if (!(p->flags & NTFW_PKT_L4))
+	if ((have & NTFW_M_L4) && (p->flags & NTFW_PKT_PROTO_UNKNOWN)) {
+		unknown = true;
+	} else if (have & NTFW_M_L4) {
+		bool l4 = p->flags & NTFW_PKT_L4;
+
+		if (!l4 && !(p->flags & NTFW_PKT_L4_UNKNOWN))
 			return false;
 		/* Ports exist for TCP and UDP only (ICMP echo ids do not count). */
 		if ((have & (NTFW_M_SPORT | NTFW_M_DPORT)) &&
 		    p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 			return false;
-		if ((have & NTFW_M_DPORT) && !ports_match(&r->dport, p->dport))
+		if ((have & NTFW_M_ICMP) &&
+		    !(p->family == 4 && p->proto == IPPROTO_ICMP) &&
+		    !(p->family == 6 && p->proto == IPPROTO_ICMPV6))
 			return false;
-		if ((have & NTFW_M_SPORT) && !ports_match(&r->sport, p->sport))
+		if ((have & NTFW_M_TCPFLAGS) && p->proto != IPPROTO_TCP)
 			return false;
-		if ((have & NTFW_M_ICMP) && !icmp_match(r, p))
-			return false;
-		if (have & NTFW_M_TCPFLAGS) {
-			if (p->proto != IPPROTO_TCP ||
-			    (p->tcp_flags & r->tcp_set) != r->tcp_set ||
-			    (p->tcp_flags & r->tcp_clear))
+		if (!l4) {
+			unknown = true;
+		} else {
+			if ((have & NTFW_M_DPORT) && !ports_match(&r->dport, p->dport))
+				return false;
+			if ((have & NTFW_M_SPORT) && !ports_match(&r->sport, p->sport))
+				return false;
+			if ((have & NTFW_M_ICMP) && !icmp_match(r, p))
+				return false;
+			if ((have & NTFW_M_TCPFLAGS) &&
+			    ((p->tcp_flags & r->tcp_set) != r->tcp_set ||
+			     (p->tcp_flags & r->tcp_clear)))
 				return false;
 		}
 	}
@@ -198,6 +216,13 @@ bool ntfw_rule_match(const struct ntfw_rule *r, unsigned int idx,
 		if ((have & NTFW_M_OIF) && strcmp(r->oif, ntfw_ifname(ifc, p->oif)))
 			return false;
 	}
+	/*
+	 * Fail closed: everything readable matched, and what is not could.
+	 * A drop rule drops the packet, an accept rule lets it fall through:
+	 * hiding a port past the copy range must never get a packet in.
+	 */
+	if (unknown && r->verdict != NTFW_DROP)
+		return false;
 	if (have & NTFW_M_DYNAMIC)
 		return state_match(r, idx, p, ctx);
 	return true;
