@@ -87,14 +87,66 @@ static int iv6_cmp(const void *a, const void *b)
 			&((const struct iv6 *)b)->lo);
 }
 
-/* Sort by start and merge what overlaps or touches; returns the count. */
-static unsigned int merge4(struct iv4 *v, unsigned int n)
+/*
+ * Sort by start: a radix sort, 11 bits a pass, when there are many (a
+ * blocklist loads in linear time); nothing when they came sorted.
+ */
+static int sort4(struct iv4 *v, unsigned int n)
 {
-	unsigned int i, k = 0;
+	unsigned int i, pass, sum, c;
+	unsigned int *cnt;
+	struct iv4 *tmp, *from = v, *to;
+
+	for (i = 1; i < n && v[i - 1].lo <= v[i].lo; i++)
+		;
+	if (i >= n)
+		return 0;
+	if (n < 256) {
+		qsort(v, n, sizeof(*v), iv4_cmp);
+		return 0;
+	}
+	tmp = malloc(n * sizeof(*tmp));
+	cnt = malloc(2048 * sizeof(*cnt));
+	if (!tmp || !cnt) {
+		free(tmp);
+		free(cnt);
+		return -1;
+	}
+	to = tmp;
+	for (pass = 0; pass < 3; pass++) {
+		unsigned int shift = pass * 11;
+		struct iv4 *x;
+
+		memset(cnt, 0, 2048 * sizeof(*cnt));
+		for (i = 0; i < n; i++)
+			cnt[(from[i].lo >> shift) & 2047]++;
+		for (i = 0, sum = 0; i < 2048; i++) {
+			c = cnt[i];
+			cnt[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			to[cnt[(from[i].lo >> shift) & 2047]++] = from[i];
+		x = from;
+		from = to;
+		to = x;
+	}
+	/* Three passes: the sorted copy is in tmp. */
+	memcpy(v, from, n * sizeof(*v));
+	free(tmp);
+	free(cnt);
+	return 0;
+}
+
+/* Sort by start and merge what overlaps or touches; returns the count. */
+static int merge4(struct iv4 *v, unsigned int *np)
+{
+	unsigned int i, k = 0, n = *np;
 
 	if (!n)
 		return 0;
-	qsort(v, n, sizeof(*v), iv4_cmp);
+	if (sort4(v, n))
+		return -1;
 	for (i = 1; i < n; i++) {
 		if (v[k].hi == UINT32_MAX || v[i].lo <= v[k].hi + 1) {
 			if (v[i].hi > v[k].hi)
@@ -103,7 +155,8 @@ static unsigned int merge4(struct iv4 *v, unsigned int n)
 			v[++k] = v[i];
 		}
 	}
-	return k + 1;
+	*np = k + 1;
+	return 0;
 }
 
 static unsigned int merge6(struct iv6 *v, unsigned int n)
@@ -129,6 +182,9 @@ static unsigned int merge6(struct iv6 *v, unsigned int n)
 	}
 	return k + 1;
 }
+
+/* IPv4 intervals from which a list gets its /16 table (256 KB). */
+#define BLK_MIN 4096
 
 struct ntfw_addr_ranges *ntfw_addr_ranges_build(const struct ntfw_prefix *v,
 						unsigned int n)
@@ -176,7 +232,8 @@ struct ntfw_addr_ranges *ntfw_addr_ranges_build(const struct ntfw_prefix *v,
 			x->hi.lo = x->lo.lo | ~ml;
 		}
 	}
-	n4 = merge4(a4, n4);
+	if (merge4(a4, &n4))
+		goto fail;
 	n6 = merge6(a6, n6);
 	/* Starts and ends apart: the search reads only the starts. */
 	r->lo4 = malloc((n4 ? n4 : 1) * 2 * sizeof(uint32_t));
@@ -195,6 +252,19 @@ struct ntfw_addr_ranges *ntfw_addr_ranges_build(const struct ntfw_prefix *v,
 	}
 	r->n4 = n4;
 	r->n6 = n6;
+	if (n4 >= BLK_MIN) {
+		unsigned int b, k = 0;
+
+		r->blk = malloc(65537 * sizeof(*r->blk));
+		if (!r->blk)
+			goto fail;
+		for (b = 0; b < 65536; b++) {
+			while (k < n4 && r->lo4[k] >> 16 < b)
+				k++;
+			r->blk[b] = k;
+		}
+		r->blk[65536] = n4;
+	}
 	free(a4);
 	free(a6);
 	return r;
@@ -211,6 +281,7 @@ void ntfw_addr_ranges_free(struct ntfw_addr_ranges *r)
 		return;
 	free(r->lo4);
 	free(r->lo6);
+	free(r->blk);
 	free(r);
 }
 
@@ -223,6 +294,12 @@ bool ntfw_addr_ranges_has(const struct ntfw_addr_ranges *r, uint8_t family,
 		uint32_t x = rd32(addr);
 
 		hi = r->n4;
+		if (r->blk) {
+			lo = r->blk[x >> 16];
+			hi = r->blk[(x >> 16) + 1];
+			/* None starts in this /16 at or below x: the last one
+			 * before it may still reach x. */
+		}
 		while (lo < hi) {
 			mid = lo + (hi - lo) / 2;
 			if (r->lo4[mid] <= x)

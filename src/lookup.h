@@ -22,6 +22,9 @@ struct ntfw_u128 {
  */
 struct ntfw_addr_ranges {
 	uint32_t *lo4, *hi4;
+	/* Large IPv4 lists: the intervals that start in each /16 are
+	 * lo4[blk[b] .. blk[b + 1]), so a search starts there (or NULL). */
+	uint32_t *blk;
 	struct ntfw_u128 *lo6, *hi6;
 	unsigned int n4, n6;
 };
