@@ -480,7 +480,7 @@ static unsigned int covered(const struct ntfw_rule_index *ix,
 static int build_ports(struct ntfw_rule_index *ix,
 		       const struct ntfw_rule *rules, unsigned int n)
 {
-	unsigned int i, j, k, total = 0;
+	unsigned int i, j, k, last, total = 0;
 	uint32_t *fill;
 
 	if (build_bounds(ix, rules, n))
@@ -498,13 +498,14 @@ static int build_ports(struct ntfw_rule_index *ix,
 			bit_set(ix->wild, i);
 			continue;
 		}
-		for (j = 0; j < r->dport.nm; j++)
+		for (j = 0; j < r->dport.nm; j++) {
+			last = port_interval(ix, (uint16_t)(r->dport.m[j] & 0xffff));
 			for (k = port_interval(ix, (uint16_t)(r->dport.m[j] >> 16));
-			     k <= port_interval(ix, (uint16_t)(r->dport.m[j] & 0xffff));
-			     k++) {
+			     k <= last; k++) {
 				ix->off[k + 1]++;
 				total++;
 			}
+		}
 	}
 	summarise(ix->wild, ix->nwords, ix->wilds);
 	for (k = 0; k < ix->nbound; k++)
@@ -521,11 +522,12 @@ static int build_ports(struct ntfw_rule_index *ix,
 
 		if (ix->wild[i / 64] & (1ull << (i % 64)))
 			continue;
-		for (j = 0; j < r->dport.nm; j++)
+		for (j = 0; j < r->dport.nm; j++) {
+			last = port_interval(ix, (uint16_t)(r->dport.m[j] & 0xffff));
 			for (k = port_interval(ix, (uint16_t)(r->dport.m[j] >> 16));
-			     k <= port_interval(ix, (uint16_t)(r->dport.m[j] & 0xffff));
-			     k++)
+			     k <= last; k++)
 				ix->list[fill[k]++] = i;
+		}
 	}
 	free(fill);
 	return 0;
