@@ -28,6 +28,13 @@
 # 6. offline: "ntfw -r" against "tcptrace -l -r" on the same capture of
 #    BENCH_PACKETS (default 1000000) packets made by bench/pcapgen.py: wall
 #    time (best of BENCH_RUNS, default 3) and peak resident memory.
+# 7. policy size: the cost of a packet with a 100,000-prefix set and with
+#    10,000 rules, each as a ratio to a 10-rule, 10-prefix policy on the
+#    same traffic: offline ("ntfw -r" on a 200,000-packet capture, best of
+#    BENCH_POLICY_RUNS, default 7) and live (section 1's 64-byte UDP
+#    flood, median of BENCH_RUNS rounds; cost is 1 / datagrams per second).
+#    No packet matches a rule: every one is checked against them all.
+#    BENCH_ONLY=policy runs this section alone.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -38,7 +45,11 @@ RUNS=${BENCH_RUNS:-3}
 SECONDS_EACH=${BENCH_SECONDS:-3}
 WORK=$T_TMP
 die() { echo "bench: $*" >&2; exit 1; }
-for c in tcptrace python3 iperf3 gnuplot; do
+ratio() { awk "BEGIN {printf \"%.2f\", $1 / ($2 > 0 ? $2 : 1)}"; }
+goal() { awk "BEGIN {print ($1) ? \"met\" : \"missed\"}"; }
+NEEDS="tcptrace python3 iperf3 gnuplot"
+[ "${BENCH_ONLY:-}" = policy ] && NEEDS=python3
+for c in $NEEDS; do
 	command -v "$c" >/dev/null || die "$c is not installed (make deps)"
 done
 [ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time)"
@@ -154,6 +165,104 @@ rr_into() {
 	add "p50_$1" "$p50"
 	add "p99_$1" "$p99"
 }
+# ---- 7. policy size ----
+# Configs: "bl" drops sources in a set of 10.0.0.0 + 3 i (i < N: never two
+# adjacent, so nothing merges), then port rules: tcp and udp dports 1-1023
+# but 80, for ten destination hosts that no packet goes to.
+policy_configs() {
+	python3 - "$WORK" <<'PY'
+import sys
+d = sys.argv[1]
+def blk(path, n):
+    with open(path, "w") as f:
+        f.write("# blocklist: %d addresses\n" % n)
+        for a in range(0, 3 * n, 3):
+            f.write("10.%d.%d.%d\n" % (a >> 16 & 255, a >> 8 & 255, a & 255))
+def rules(n):
+    out = []
+    for host in range(1, 11):
+        for proto in ("tcp", "udp"):
+            for port in range(1, 1024):
+                if port != 80 and len(out) < n:
+                    out.append("drop name r%d proto %s dport %d dst 10.213.200.%d"
+                               % (len(out), proto, port, host))
+    return "\n".join(out) + "\n"
+blk(d + "/blk10.txt", 10)
+blk(d + "/blk100k.txt", 100000)
+for name, setf, nrules in (("pol_base", "blk10.txt", 9),
+                           ("pol_set", "blk100k.txt", 9),
+                           ("pol_rules", "blk10.txt", 9999)):
+    with open("%s/%s.conf" % (d, name), "w") as f:
+        f.write('set blk file "%s"\ndrop name bl src @blk\n' % setf)
+        f.write(rules(nrules))
+PY
+}
+POLICIES="pol_base pol_set pol_rules"
+# policy_offline: best wall time of "ntfw -r" per config, runs alternating.
+policy_offline() {
+	local i k t0 t1 t n=${BENCH_POLICY_RUNS:-7}
+	echo "bench: policy size, offline, best of $n"
+	python3 bench/pcapgen.py "$WORK/pol.pcap" 200000 >/dev/null
+	for i in $(seq "$n"); do
+		for k in $POLICIES; do
+			t0=$EPOCHREALTIME
+			build/ntfw -r "$WORK/pol.pcap" -c "$WORK/$k.conf" >/dev/null 2>&1 ||
+				die "ntfw -r failed with $k.conf"
+			t1=$EPOCHREALTIME
+			t=$(awk "BEGIN {printf \"%.4f\", $t1 - $t0}")
+			if [ -z "${V[off_$k]:-}" ] || awk "BEGIN {exit !($t < ${V[off_$k]})}"; then
+				V[off_$k]=$t
+			fi
+		done
+	done
+	rm -f "$WORK/pol.pcap"
+}
+# policy_live: one round of datagrams/s through ntfw with each config.
+policy_live() {
+	local k
+	rules 0
+	for k in $POLICIES; do
+		ntfw_with "$WORK/$k.conf"
+		add "pps_$k" "$(udp_round)"
+	done
+	ntfw_with ""
+}
+policy_table() {
+	local k set_off set_live rules_off rules_live
+	for k in $POLICIES; do
+		printf -v "pps_$k" '%s' "$(median "pps_$k")"
+		echo "bench: pps_$k:${V[pps_$k]} -> median $(median "pps_$k")"
+	done
+	# Cost ratios: time over the base's; datagrams/s the other way up.
+	set_off=$(ratio "${V[off_pol_set]}" "${V[off_pol_base]}")
+	rules_off=$(ratio "${V[off_pol_rules]}" "${V[off_pol_base]}")
+	set_live=$(ratio "$pps_pol_base" "$pps_pol_set")
+	rules_live=$(ratio "$pps_pol_base" "$pps_pol_rules")
+	echo
+	printf '%-34s %12s %8s %12s %8s\n' "7. policy size (cost ratio)" \
+		"offline s" "ratio" "live dgram/s" "ratio"
+	printf '%-34s %12s %8s %12s %8s\n' "10 rules, 10-prefix set (base)" \
+		"${V[off_pol_base]}" "1.00" "$pps_pol_base" "1.00"
+	printf '%-34s %12s %8s %12s %8s\n' "10 rules, 100,000-prefix set" \
+		"${V[off_pol_set]}" "$set_off" "$pps_pol_set" "$set_live"
+	printf '%-34s %12s %8s %12s %8s\n' "10,000 rules, 10-prefix set" \
+		"${V[off_pol_rules]}" "$rules_off" "$pps_pol_rules" "$rules_live"
+	echo "goals: 100,000-prefix set <= 1.1x: offline $(goal "$set_off <= 1.1")," \
+		"live $(goal "$set_live <= 1.1"); 10,000 rules <= 1.5x:" \
+		"offline $(goal "$rules_off <= 1.5"), live $(goal "$rules_live <= 1.5")"
+}
+if [ "${BENCH_ONLY:-}" = policy ]; then
+	policy_configs
+	policy_offline
+	for round in $(seq "$RUNS"); do
+		echo "bench: policy round $round of $RUNS"
+		policy_live
+	done
+	policy_table
+	exit 0
+fi
+
+policy_configs
 for round in $(seq "$RUNS"); do
 	echo "bench: round $round of $RUNS"
 	# Bulk first: the connection loop leaves thousands of connections
@@ -191,6 +300,7 @@ for round in $(seq "$RUNS"); do
 	ntfw_with "$WORK/rules100fp1.conf"
 	add crr_fp1 "$(crr_round)"
 	ntfw_with ""
+	policy_live
 done
 for k in pps_none pps_nfq pps_1q pps_2q bulk_none bulk_fp bulk_off crr_none \
 	crr_bypass crr_nfq crr_ntfw crr_fp1 p50_none p99_none p50_ntfw p99_ntfw; do
@@ -198,8 +308,6 @@ for k in pps_none pps_nfq pps_1q pps_2q bulk_none bulk_fp bulk_off crr_none \
 	echo "bench: $k:${V[$k]} -> median ${!k}"
 done
 
-ratio() { awk "BEGIN {printf \"%.2f\", $1 / ($2 > 0 ? $2 : 1)}"; }
-goal() { awk "BEGIN {print ($1) ? \"met\" : \"missed\"}"; }
 row() { printf '%-44s %14s %10s\n' "$@"; }
 
 echo
@@ -269,6 +377,9 @@ printf '%-36s %12s %12s %9sx\n' "wall time, best of $RUNS (s)" "$nt" "$tt" "$spe
 printf '%-36s %12s %12s %9sx\n' "peak resident memory (kB)" "$nkb" "$tkb" "$mem"
 printf '%-36s %12s\n' "flow records written" "$flows"
 echo "goal: ntfw -r at least 20x faster than tcptrace: $(goal "$speed >= 20")"
+
+policy_offline
+policy_table
 
 cat >bench/results.json <<JSON
 {

@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "features.h"
+#include "lookup.h"
 #include "parse.h"
 
 enum tok_type { T_WORD, T_COMMA, T_LBRACE, T_RBRACE, T_NL, T_EOF };
@@ -324,6 +325,51 @@ static int parse_range(struct parser *ps, const struct tok *t,
 	return 0;
 }
 
+/*
+ * "a.b.c.d" or "a.b.c.d/len" as inet_pton reads it (four decimal parts,
+ * no leading zeros); blocklists are mostly this, a million lines at a
+ * time.  Returns -1 for anything else, which takes the general path.
+ */
+static int fast_prefix4(const struct tok *t, struct ntfw_prefix *pf)
+{
+	const char *s = t->s, *end = t->s + t->len;
+	unsigned int part, v, digits, len = 32;
+	uint32_t a = 0, m;
+
+	for (part = 0; part < 4; part++) {
+		v = 0;
+		digits = 0;
+		while (s < end && *s >= '0' && *s <= '9' && digits < 4) {
+			v = v * 10 + (unsigned int)(*s++ - '0');
+			digits++;
+		}
+		if (!digits || v > 255 || (digits > 1 && *(s - digits) == '0'))
+			return -1;
+		a = a << 8 | v;
+		if (part < 3 && (s == end || *s++ != '.'))
+			return -1;
+	}
+	if (s < end) {
+		if (*s++ != '/' || s == end || end - s > 2)
+			return -1;
+		len = 0;
+		while (s < end && *s >= '0' && *s <= '9')
+			len = len * 10 + (unsigned int)(*s++ - '0');
+		if (s != end || len > 32)
+			return -1;
+	}
+	m = len ? UINT32_MAX << (32 - len) : 0;
+	a &= m; /* host bits are ignored, as below */
+	memset(pf, 0, sizeof(*pf));
+	pf->family = 4;
+	pf->len = (uint8_t)len;
+	pf->addr[0] = (uint8_t)(a >> 24);
+	pf->addr[1] = (uint8_t)(a >> 16);
+	pf->addr[2] = (uint8_t)(a >> 8);
+	pf->addr[3] = (uint8_t)a;
+	return 0;
+}
+
 static int parse_prefix(struct parser *ps, const struct tok *t,
 			struct ntfw_prefix *pf)
 {
@@ -331,6 +377,8 @@ static int parse_prefix(struct parser *ps, const struct tok *t,
 	unsigned long plen;
 	unsigned int i;
 
+	if (!fast_prefix4(t, pf))
+		return 0;
 	if (word_copy(t, buf, sizeof(buf)))
 		goto bad;
 	slash = strchr(buf, '/');
@@ -466,7 +514,7 @@ static int name_ok(struct parser *ps, const struct tok *t, const char *what,
 
 struct prefix_vec {
 	struct ntfw_prefix *v;
-	unsigned int n;
+	unsigned int n, cap;
 };
 
 static int prefix_add(struct parser *ps, const struct tok *t, void *arg)
@@ -476,14 +524,130 @@ static int prefix_add(struct parser *ps, const struct tok *t, void *arg)
 
 	if (parse_prefix(ps, t, &pf))
 		return -1;
-	v = realloc(pv->v, (pv->n + 1) * sizeof(*v));
-	if (!v) {
-		perr(ps, t, "out of memory");
+	/* Doubling: blocklists run to millions of prefixes. */
+	if (pv->n == pv->cap) {
+		unsigned int cap = pv->cap ? 2 * pv->cap : 8;
+
+		v = realloc(pv->v, cap * sizeof(*v));
+		if (!v) {
+			perr(ps, t, "out of memory");
+			return -1;
+		}
+		pv->v = v;
+		pv->cap = cap;
+	}
+	pv->v[pv->n++] = pf;
+	return 0;
+}
+
+/* Read all of @path; NULL with errno set when it cannot be. */
+static char *read_all(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL, *t;
+	size_t cap = 0, n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - *len < 4096) {
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			t = realloc(text, cap ? 2 * cap : 65536);
+			if (!t)
+				goto fail;
+			text = t;
+			cap = cap ? 2 * cap : 65536;
+		}
+		n = fread(text + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		goto fail;
+	fclose(f);
+	return text;
+fail:
+	n = (size_t)errno;
+	fclose(f);
+	free(text);
+	errno = (int)n;
+	return NULL;
+}
+
+#define SET_FILE_MAX (256u << 20)
+
+/*
+ * "set NAME file PATH": one prefix per line, '#' comments, blank lines.
+ * A relative PATH is taken from the config file's directory.  Errors name
+ * the set file, its line and column.
+ */
+static int load_set_file(struct parser *ps, const struct tok *t,
+			 struct prefix_vec *pv)
+{
+	char rel[4096], path[8192], buf[80];
+	const char *slash = strrchr(ps->file, '/');
+	struct parser sub;
+	struct tok w, u;
+	size_t len;
+	char *text;
+
+	if (word_copy(t, rel, sizeof(rel)) || !t->len) {
+		perr(ps, t, "bad set file name");
 		return -1;
 	}
-	v[pv->n++] = pf;
-	pv->v = v;
-	return 0;
+	if (t->len >= 2 && rel[0] == '"' && rel[t->len - 1] == '"') {
+		memmove(rel, rel + 1, t->len - 2);
+		rel[t->len - 2] = '\0';
+	}
+	if (rel[0] == '/' || !slash)
+		snprintf(path, sizeof(path), "%s", rel);
+	else
+		snprintf(path, sizeof(path), "%.*s/%s",
+			 (int)(slash - ps->file), ps->file, rel);
+	text = read_all(path, SET_FILE_MAX, &len);
+	if (!text) {
+		perr(ps, t, "cannot read set file '%s': %s", path,
+		     strerror(errno));
+		return -1;
+	}
+	memset(&sub, 0, sizeof(sub));
+	sub.file = path;
+	sub.p = sub.bol = text;
+	sub.end = text + len;
+	sub.line = 1;
+	sub.err = ps->err;
+	sub.nerr = ps->nerr;
+	sub.conf = ps->conf;
+	for (;;) {
+		w = lex(&sub);
+		sub.depth = 0; /* braces are errors here, not list openers */
+		if (w.type == T_EOF)
+			break;
+		if (w.type == T_NL)
+			continue;
+		if (w.type != T_WORD) {
+			perr(&sub, &w, "unexpected %s (one prefix per line)",
+			     tok_str(&w, buf, sizeof(buf)));
+		} else if (!prefix_add(&sub, &w, pv)) {
+			u = lex(&sub);
+			sub.depth = 0;
+			if (u.type == T_NL || u.type == T_EOF)
+				continue;
+			perr(&sub, &u, "unexpected %s (one prefix per line)",
+			     tok_str(&u, buf, sizeof(buf)));
+		}
+		/* The rest of the line is not read. */
+		while (sub.p < sub.end && *sub.p != '\n')
+			sub.p++;
+	}
+	ps->nerr = sub.nerr;
+	free(text);
+	return sub.nerr > 0 ? -1 : 0;
 }
 
 static const struct ntfw_set *find_set(const struct ntfw_conf *c,
@@ -501,6 +665,7 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 {
 	struct ntfw_conf *c = ps->conf;
 	struct prefix_vec pv = { 0 };
+	struct ntfw_addr_ranges *ranges;
 	const struct ntfw_set *old;
 	struct ntfw_set *sets;
 	char name[NTFW_NAME_MAX], buf[80];
@@ -516,19 +681,29 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 		     old->line);
 		return -1;
 	}
-	if (peek(ps)->type != T_LBRACE) {
+	if (tok_is(peek(ps), "file")) {
+		struct tok f = next(ps), path;
+
+		if (need_word(ps, &f, &path))
+			return -1;
+		if (load_set_file(ps, &path, &pv)) {
+			free(pv.v);
+			return -1;
+		}
+	} else if (peek(ps)->type != T_LBRACE) {
 		struct tok u = next(ps);
 
 		perr(ps, &u, "expected '{' after set name, got %s",
 		     tok_str(&u, buf, sizeof(buf)));
 		return -1;
-	}
-	if (parse_list(ps, &t, prefix_add, &pv, 1)) {
+	} else if (parse_list(ps, &t, prefix_add, &pv, 1)) {
 		free(pv.v);
 		return -1;
 	}
-	sets = realloc(c->sets, (c->nsets + 1) * sizeof(*sets));
+	ranges = ntfw_addr_ranges_build(pv.v, pv.n);
+	sets = ranges ? realloc(c->sets, (c->nsets + 1) * sizeof(*sets)) : NULL;
 	if (!sets) {
+		ntfw_addr_ranges_free(ranges);
 		free(pv.v);
 		perr(ps, &t, "out of memory");
 		return -1;
@@ -539,6 +714,7 @@ static int parse_set(struct parser *ps, const struct tok *kw)
 	sets[c->nsets].line = kw->line;
 	sets[c->nsets].v = pv.v;
 	sets[c->nsets].n = pv.n;
+	sets[c->nsets].ranges = ranges;
 	c->nsets++;
 	return 0;
 }
@@ -657,6 +833,7 @@ struct addr_arg {
 	struct prefix_vec pv;
 	const struct ntfw_prefix *setv; /* an @set: the set's elements */
 	unsigned int setn;
+	const struct ntfw_addr_ranges *setr;
 	int nitems;
 };
 
@@ -695,6 +872,7 @@ static int addr_add(struct parser *ps, const struct tok *t, void *arg)
 		}
 		a->setv = s->v;
 		a->setn = s->n;
+		a->setr = s->ranges;
 		return 0;
 	}
 	return prefix_add(ps, t, &a->pv);
@@ -711,14 +889,20 @@ static int parse_addrs(struct parser *ps, struct ntfw_rule *r,
 		free(a.pv.v);
 		return -1;
 	}
-	if (a.setv || a.setn) {
+	if (a.setr) {
 		out->v = a.setv;
 		out->n = a.setn;
+		out->ranges = a.setr;
 		out->owned = false;
 	} else {
 		out->v = a.pv.v;
 		out->n = a.pv.n;
 		out->owned = true;
+		out->ranges = ntfw_addr_ranges_build(out->v, out->n);
+		if (!out->ranges) {
+			perr(ps, kw, "out of memory");
+			return -1;
+		}
 	}
 	v = out->v;
 	n = out->n;
@@ -749,6 +933,21 @@ static int port_add(struct parser *ps, const struct tok *t, void *arg)
 	v[p->n].hi = (uint16_t)hi;
 	p->v = v;
 	p->n++;
+	return 0;
+}
+
+/* The list as written, and sorted and merged for lookups. */
+static int parse_ports(struct parser *ps, const struct tok *kw,
+		       struct ntfw_ports *p)
+{
+	if (parse_list(ps, kw, port_add, p, 0))
+		return -1;
+	p->m = malloc(p->n * sizeof(*p->m));
+	if (!p->m) {
+		perr(ps, kw, "out of memory");
+		return -1;
+	}
+	p->nm = ntfw_port_ranges_merge((const uint16_t *)p->v, p->n, p->m);
 	return 0;
 }
 
@@ -1116,9 +1315,9 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 	case K_DST:
 		return parse_addrs(ps, r, kw, &r->dst);
 	case K_SPORT:
-		return parse_list(ps, kw, port_add, &r->sport, 0);
+		return parse_ports(ps, kw, &r->sport);
 	case K_DPORT:
-		return parse_list(ps, kw, port_add, &r->dport, 0);
+		return parse_ports(ps, kw, &r->dport);
 	case K_ICMP:
 		return parse_list(ps, kw, icmp_add, NULL, 0);
 	case K_HOOK:
@@ -1169,12 +1368,18 @@ static int parse_match(struct parser *ps, struct ntfw_rule *r,
 
 static void rule_free(struct ntfw_rule *r)
 {
-	if (r->src.owned)
+	if (r->src.owned) {
 		free((void *)r->src.v);
-	if (r->dst.owned)
+		ntfw_addr_ranges_free((struct ntfw_addr_ranges *)r->src.ranges);
+	}
+	if (r->dst.owned) {
 		free((void *)r->dst.v);
+		ntfw_addr_ranges_free((struct ntfw_addr_ranges *)r->dst.ranges);
+	}
 	free(r->sport.v);
 	free(r->dport.v);
+	free(r->sport.m);
+	free(r->dport.m);
 }
 
 /* FNV-1a: rule names are short and chosen by the admin. */
@@ -1677,6 +1882,14 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	free(ps.decls);
 	free(ps.names);
 	ntfw_policy_finality(ps.conf);
+	if (!ps.nerr) {
+		ps.conf->index = ntfw_rule_index_build(ps.conf->rules,
+						       ps.conf->nrules);
+		if (!ps.conf->index) {
+			fprintf(err, "%s: out of memory\n", file);
+			ps.nerr++;
+		}
+	}
 	if (ps.nerr) {
 		ntfw_conf_free(ps.conf);
 		return ps.nerr;
@@ -1736,8 +1949,11 @@ void ntfw_conf_free(struct ntfw_conf *c)
 		return;
 	for (i = 0; i < c->nrules; i++)
 		rule_free(&c->rules[i]);
-	for (i = 0; i < c->nsets; i++)
+	for (i = 0; i < c->nsets; i++) {
 		free(c->sets[i].v);
+		ntfw_addr_ranges_free(c->sets[i].ranges);
+	}
+	ntfw_rule_index_free(c->index);
 	free(c->rules);
 	free(c->sets);
 	free(c->event_log);

@@ -25,6 +25,7 @@ struct ntfw_set {
 	unsigned int line;
 	struct ntfw_prefix *v;
 	unsigned int n;
+	struct ntfw_addr_ranges *ranges; /* @v as intervals, for lookups */
 };
 
 struct ntfw_conf {
@@ -47,6 +48,7 @@ struct ntfw_conf {
 	unsigned int nsets;
 	struct ntfw_rule *rules;
 	unsigned int nrules;
+	struct ntfw_rule_index *index;	/* candidates per packet (lookup.h) */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "flow.h"
 #include "ifcache.h"
 #include "limiter.h"
+#include "lookup.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -47,11 +48,15 @@ bool ntfw_prefix_match(const struct ntfw_prefix *pf, uint8_t family,
 	return true;
 }
 
+/* Lists and sets are searched as intervals (lookup.c); a list built by
+ * hand, without them, is walked. */
 static bool addrs_match(const struct ntfw_addrs *a, const struct ntfw_pkt *p,
 			const uint8_t *addr)
 {
 	unsigned int i;
 
+	if (a->ranges)
+		return ntfw_addr_ranges_has(a->ranges, p->family, addr);
 	for (i = 0; i < a->n; i++)
 		if (ntfw_prefix_match(&a->v[i], p->family, addr))
 			return true;
@@ -62,6 +67,8 @@ static bool ports_match(const struct ntfw_ports *ps, uint16_t port)
 {
 	unsigned int i;
 
+	if (ps->m)
+		return ntfw_port_ranges_has(ps->m, ps->nm, port);
 	for (i = 0; i < ps->n; i++)
 		if (port >= ps->v[i].lo && port <= ps->v[i].hi)
 			return true;
@@ -233,8 +240,21 @@ const struct ntfw_rule *ntfw_policy_eval(const struct ntfw_conf *conf,
 					 struct ntfw_eval_ctx *ctx,
 					 unsigned int *idx)
 {
+	struct ntfw_cand c;
 	unsigned int i;
 
+	/* The index yields, in order, every rule that could match; each is
+	 * confirmed here.  Without one (a hand-built conf), every rule. */
+	if (ntfw_rule_index_start(conf->index, p, &c)) {
+		while ((i = ntfw_cand_next(&c)) < conf->nrules) {
+			if (ntfw_rule_match(&conf->rules[i], i, p, ctx)) {
+				*idx = i;
+				return &conf->rules[i];
+			}
+		}
+		*idx = conf->nrules;
+		return NULL;
+	}
 	for (i = 0; i < conf->nrules; i++) {
 		if (ntfw_rule_match(&conf->rules[i], i, p, ctx)) {
 			*idx = i;

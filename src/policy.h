@@ -9,6 +9,7 @@
 struct ntfw_conf;
 struct ntfw_pkt;
 struct ntfw_ifcache;
+struct ntfw_addr_ranges;
 
 #define NTFW_NAME_MAX 32 /* rule and set names, with the NUL */
 /* A rule index for "no such rule": the rule left the configuration in a
@@ -29,15 +30,22 @@ struct ntfw_prefix {
 	uint8_t addr[16];
 };
 
+/* @v as written; @ranges, what matching reads: the same addresses as
+ * sorted merged intervals (lookup.h). */
 struct ntfw_addrs {
 	const struct ntfw_prefix *v; /* owned, or a set's elements */
 	unsigned int n;
+	const struct ntfw_addr_ranges *ranges; /* owned with @v, or the set's */
 	bool owned;
 };
 
+/* @v as written; @m, what matching reads: sorted merged ranges, each
+ * lo << 16 | hi. */
 struct ntfw_ports {
 	struct { uint16_t lo, hi; } *v;
 	unsigned int n;
+	uint32_t *m;
+	unsigned int nm;
 };
 
 /* What a rule tests; a bit per match, as written in the config. */

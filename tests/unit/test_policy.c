@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
 #include "flow.h"
 #include "ifcache.h"
 #include "limiter.h"
+#include "lookup.h"
 #include "parse.h"
 #include "policy.h"
 #include "pkt.h"
@@ -798,6 +801,476 @@ static void example_config(void **state)
 	ntfw_conf_free(c);
 }
 
+/* ---- lookup structures against brute force (fixed seeds) ---- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: the same sequence on every machine. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
+}
+
+static uint32_t rnd_below(uint32_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+/* Bases that prefixes and addresses cluster around, so that prefixes
+ * nest and overlap and addresses fall on their edges. */
+static const char *const bases4[] = {
+	"0.0.0.0", "10.0.0.0", "10.0.0.255", "10.1.0.0", "128.0.0.0",
+	"192.0.2.0", "255.255.255.255", "255.255.255.0",
+};
+static const char *const bases6[] = {
+	"::", "fd00::", "fd00::ffff:ffff:ffff:ffff", "fd00:0:0:1::",
+	"8000::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fd00::1:0:0:0",
+};
+
+/* Flip a few random low bits of @a (@bits long): near the base. */
+static void jitter(uint8_t *a, unsigned int bits)
+{
+	unsigned int k, n = rnd_below(4);
+
+	for (k = 0; k < n; k++) {
+		unsigned int b = bits - 1 - rnd_below(rnd_below(2) ? 12 : bits);
+
+		a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+	}
+}
+
+static void rnd_prefix(struct ntfw_prefix *pf, uint8_t family)
+{
+	static const uint8_t lens4[] = { 0, 1, 8, 16, 23, 24, 25, 31, 32, 32 };
+	static const uint8_t lens6[] = { 0, 1, 48, 63, 64, 65, 127, 128, 128 };
+	unsigned int i, bits = family == 4 ? 32 : 128;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->family = family;
+	if (family == 4) {
+		pkt_addr(pf->addr, bases4[rnd_below(ARRAY_SIZE(bases4))]);
+		pf->len = rnd_below(3) ? lens4[rnd_below(ARRAY_SIZE(lens4))] :
+			  (uint8_t)rnd_below(33);
+	} else {
+		pkt_addr(pf->addr, bases6[rnd_below(ARRAY_SIZE(bases6))]);
+		pf->len = rnd_below(3) ? lens6[rnd_below(ARRAY_SIZE(lens6))] :
+			  (uint8_t)rnd_below(129);
+	}
+	jitter(pf->addr, bits);
+	/* Host bits clear, as the config parser leaves them. */
+	for (i = pf->len; i < bits; i++)
+		pf->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+/* An address at, just inside or just outside one of @v's edges, or
+ * near a base. */
+static void rnd_addr(uint8_t *a, uint8_t family,
+		     const struct ntfw_prefix *v, unsigned int n)
+{
+	unsigned int bits = family == 4 ? 32 : 128, i, k;
+	const struct ntfw_prefix *pf = NULL;
+
+	memset(a, 0, 16);
+	for (k = 0; n && k < 4 && !pf; k++) {
+		pf = &v[rnd_below(n)];
+		if (pf->family != family)
+			pf = NULL;
+	}
+	if (!pf || !rnd_below(4)) {
+		pkt_addr(a, family == 4 ? bases4[rnd_below(ARRAY_SIZE(bases4))] :
+			 bases6[rnd_below(ARRAY_SIZE(bases6))]);
+		jitter(a, bits);
+		return;
+	}
+	memcpy(a, pf->addr, 16);
+	if (rnd_below(2)) /* the last address of the prefix */
+		for (i = pf->len; i < bits; i++)
+			a[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	switch (rnd_below(3)) {
+	case 0: {
+		/* Plus or minus one: past the end, before the start. */
+		int up = rnd_below(2);
+
+		for (i = bits; i-- > 0;) {
+			uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+			bool was = a[i / 8] & bit;
+
+			a[i / 8] ^= bit;
+			if (was != up) /* a bit took the carry (or borrow) */
+				break;
+		}
+		break;
+	}
+	case 1:
+		jitter(a, bits);
+		break;
+	default:
+		break;
+	}
+}
+
+static bool brute_has(const struct ntfw_prefix *v, unsigned int n,
+		      uint8_t family, const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ntfw_prefix_match(&v[i], family, a))
+			return true;
+	return false;
+}
+
+static void check_ranges(const struct ntfw_prefix *v, unsigned int n,
+			 unsigned int probes)
+{
+	struct ntfw_addr_ranges *r = ntfw_addr_ranges_build(v, n);
+	unsigned int k;
+	uint8_t a[16];
+
+	assert_non_null(r);
+	for (k = 0; k < probes; k++) {
+		uint8_t fam = rnd_below(2) ? 4 : 6;
+		char buf[64];
+
+		rnd_addr(a, fam, v, n);
+		if (ntfw_addr_ranges_has(r, fam, a) != brute_has(v, n, fam, a)) {
+			inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, buf, sizeof(buf));
+			fail_msg("%s: intervals say %d, the prefixes %d (n %u)",
+				 buf, !brute_has(v, n, fam, a),
+				 brute_has(v, n, fam, a), n);
+		}
+	}
+	ntfw_addr_ranges_free(r);
+}
+
+static void set_lookup_random(void **state)
+{
+	struct ntfw_prefix *v = calloc(6000, sizeof(*v));
+	unsigned int t, i, n;
+
+	assert_non_null(v);
+	rng_state = 0x5e75e75e75ull;
+	for (t = 0; t < 400; t++) {
+		n = rnd_below(t < 200 ? 8 : 64);
+		for (i = 0; i < n; i++)
+			rnd_prefix(&v[i], rnd_below(2) ? 4 : 6);
+		check_ranges(v, n, 200);
+	}
+	/* Large enough for the /16 table: mostly /32 and /24 spread out. */
+	n = 6000;
+	for (i = 0; i < n; i++) {
+		rnd_prefix(&v[i], rnd_below(5) ? 4 : 6);
+		if (v[i].family == 4 && rnd_below(4)) {
+			uint32_t x = rnd();
+
+			v[i].len = rnd_below(2) ? 32 : 24;
+			v[i].addr[0] = (uint8_t)(x >> 24);
+			v[i].addr[1] = (uint8_t)(x >> 16);
+			v[i].addr[2] = (uint8_t)(x >> 8);
+			v[i].addr[3] = v[i].len == 32 ? (uint8_t)x : 0;
+		}
+	}
+	check_ranges(v, n, 20000);
+	free(v);
+}
+
+static void port_lookup_random(void **state)
+{
+	static const uint16_t edges[] = { 0, 1, 79, 80, 81, 1023, 1024, 65534,
+					  65535 };
+	uint16_t lohi[2 * 16];
+	uint32_t m[16];
+	unsigned int t, i, n, nm, port;
+
+	rng_state = 0x9027ull;
+	for (t = 0; t < 600; t++) {
+		n = 1 + rnd_below(16);
+		for (i = 0; i < n; i++) {
+			uint16_t a = rnd_below(2) ? edges[rnd_below(ARRAY_SIZE(edges))] :
+				     (uint16_t)rnd_below(t < 300 ? 200 : 65536);
+			uint16_t b = rnd_below(3) ? a : (uint16_t)(a + rnd_below(300));
+
+			if (b < a)
+				b = 65535;
+			lohi[2 * i] = a;
+			lohi[2 * i + 1] = b;
+		}
+		nm = ntfw_port_ranges_merge(lohi, n, m);
+		assert_true(nm >= 1 && nm <= n);
+		for (i = 1; i < nm; i++) /* disjoint, sorted, not touching */
+			assert_true((m[i] >> 16) > (m[i - 1] & 0xffff) + 1);
+		for (port = 0; port < 65536; port++) {
+			bool want = false;
+
+			for (i = 0; i < n && !want; i++)
+				want = port >= lohi[2 * i] && port <= lohi[2 * i + 1];
+			if (ntfw_port_ranges_has(m, nm, (uint16_t)port) != want)
+				fail_msg("port %u: merged ranges say %d", port, !want);
+		}
+	}
+}
+
+/* ---- the rule index against a walk of every rule ---- */
+
+static const char *const pool4[] = { "10.0.0.0/8", "10.1.0.0/16",
+				     "10.1.2.3", "0.0.0.0/0", "192.0.2.0/24" };
+static const char *const pool6[] = { "fd00::/16", "fd00:1::/32", "fd00::1",
+				     "::/0", "2001:db8::/64" };
+static const char *const pool_ports[] = { "0", "22", "53", "80", "443",
+					  "1000-2000", "1-65535", "65535",
+					  "79-81", "8080" };
+static const uint16_t pkt_ports[] = { 0, 1, 21, 22, 23, 53, 79, 80, 81, 443,
+				      999, 1000, 1500, 2000, 2001, 8080,
+				      65534, 65535 };
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void rnd_addr_list(char *t, size_t size, const char *kw, int fam)
+{
+	unsigned int k, n = 1 + rnd_below(3);
+
+	append(t, size, " %s ", kw);
+	if (!fam && !rnd_below(3)) {
+		append(t, size, "@s%u", rnd_below(3));
+		return;
+	}
+	for (k = 0; k < n; k++)
+		append(t, size, "%s%s", k ? "," : "",
+		       fam == 6 ? pool6[rnd_below(ARRAY_SIZE(pool6))] :
+				  pool4[rnd_below(ARRAY_SIZE(pool4))]);
+}
+
+/* One rule that parses: the family, once implied, is kept. */
+static void rnd_rule(char *t, size_t size, unsigned int i)
+{
+	static const char *const protos[] = { "tcp", "udp", "icmp", "icmpv6",
+					      "gre", "132", "tcp", "udp" };
+	int fam = 0, ports = 1, tcp = 1, icmp = 0;
+	const char *proto = NULL;
+	unsigned int k, n;
+
+	append(t, size, "%s name r%u", rnd_below(2) ? "drop" : "accept", i);
+	if (!rnd_below(5)) {
+		fam = rnd_below(2) ? 4 : 6;
+		append(t, size, " family %s", fam == 4 ? "ip" : "ip6");
+	}
+	if (rnd_below(5) < 3) {
+		proto = protos[rnd_below(ARRAY_SIZE(protos))];
+		if ((!strcmp(proto, "icmp") && fam == 6) ||
+		    (!strcmp(proto, "icmpv6") && fam == 4))
+			proto = "tcp";
+		if (!strcmp(proto, "icmp"))
+			fam = 4;
+		if (!strcmp(proto, "icmpv6"))
+			fam = 6;
+		append(t, size, " proto %s", proto);
+		ports = !strcmp(proto, "tcp") || !strcmp(proto, "udp");
+		tcp = !strcmp(proto, "tcp");
+		icmp = !strcmp(proto, "icmp") || !strcmp(proto, "icmpv6");
+	}
+	if (ports && rnd_below(5) < 3) {
+		n = 1 + rnd_below(3);
+		append(t, size, " dport ");
+		for (k = 0; k < n; k++)
+			append(t, size, "%s%s", k ? "," : "",
+			       pool_ports[rnd_below(ARRAY_SIZE(pool_ports))]);
+	}
+	if (ports && !rnd_below(6))
+		append(t, size, " sport %s",
+		       pool_ports[rnd_below(ARRAY_SIZE(pool_ports))]);
+	if (!rnd_below(4)) {
+		if (!fam && rnd_below(2))
+			fam = rnd_below(2) ? 4 : 6;
+		rnd_addr_list(t, size, "src", fam);
+	}
+	if (!rnd_below(5))
+		rnd_addr_list(t, size, "dst", fam);
+	if (tcp && !icmp && !rnd_below(8))
+		append(t, size, " tcp-flags syn !ack");
+	if (icmp && rnd_below(2))
+		append(t, size, " icmp-type echo-request");
+	if (!rnd_below(10))
+		append(t, size, " hook %s", rnd_below(2) ? "input" : "output");
+	append(t, size, "\n");
+}
+
+static void rnd_pkt(struct ntfw_pkt *p)
+{
+	static const uint8_t protos[] = { 6, 17, 1, 58, 47, 132, 0, 6, 17 };
+	static const uint8_t flags[] = { NTFW_PKT_L4, NTFW_PKT_L4, NTFW_PKT_L4,
+					 0, NTFW_PKT_FRAG | NTFW_PKT_LATERFRAG,
+					 NTFW_PKT_L4_UNKNOWN };
+	static const uint8_t hooks[] = { 1, 2, 3, 0xff };
+	const char *a;
+
+	memset(p, 0, sizeof(*p));
+	p->family = rnd_below(2) ? 4 : 6;
+	p->proto = protos[rnd_below(ARRAY_SIZE(protos))];
+	p->flags = flags[rnd_below(ARRAY_SIZE(flags))];
+	p->hook = hooks[rnd_below(ARRAY_SIZE(hooks))];
+	p->sport = pkt_ports[rnd_below(ARRAY_SIZE(pkt_ports))];
+	p->dport = rnd_below(8) ? pkt_ports[rnd_below(ARRAY_SIZE(pkt_ports))] :
+		   (uint16_t)rnd();
+	p->tcp_flags = (uint8_t)rnd();
+	p->icmp_type = rnd_below(2) ? (p->family == 4 ? 8 : 128) : 0;
+	a = p->family == 4 ? pool4[rnd_below(ARRAY_SIZE(pool4))] :
+	    pool6[rnd_below(ARRAY_SIZE(pool6))];
+	pkt_addr(p->src, a);
+	jitter(p->src, p->family == 4 ? 32 : 128);
+	a = p->family == 4 ? pool4[rnd_below(ARRAY_SIZE(pool4))] :
+	    pool6[rnd_below(ARRAY_SIZE(pool6))];
+	pkt_addr(p->dst, a);
+	jitter(p->dst, p->family == 4 ? 32 : 128);
+}
+
+static void index_random(void **state)
+{
+	size_t size = 1 << 16;
+	char *text = malloc(size);
+	unsigned int t, k, i, n, want, got, cands = 0, tested = 0;
+	uint8_t *cand;
+
+	assert_non_null(text);
+	rng_state = 0x1dea5ull;
+	for (t = 0; t < 300; t++) {
+		struct ntfw_conf *c;
+
+		text[0] = '\0';
+		for (k = 0; k < 3; k++) {
+			append(text, size, "set s%u { ", k);
+			append(text, size, "%s, %s }\n",
+			       pool4[rnd_below(ARRAY_SIZE(pool4))],
+			       pool6[rnd_below(ARRAY_SIZE(pool6))]);
+		}
+		n = 1 + rnd_below(t < 150 ? 12 : 150);
+		for (i = 0; i < n; i++)
+			rnd_rule(text, size, i);
+		c = conf(text);
+		assert_non_null(c->index);
+		cand = calloc(c->nrules + 1, 1);
+		assert_non_null(cand);
+		for (k = 0; k < 100; k++) {
+			struct ntfw_pkt p;
+			struct ntfw_cand it;
+			uint32_t prev = 0, ci;
+			bool first = true;
+
+			rnd_pkt(&p);
+			memset(cand, 0, c->nrules + 1);
+			assert_true(ntfw_rule_index_start(c->index, &p, &it));
+			/* Candidates come in rule order, each once. */
+			while ((ci = ntfw_cand_next(&it)) != UINT32_MAX) {
+				assert_true(ci < c->nrules);
+				assert_true(first || ci > prev);
+				first = false;
+				prev = ci;
+				cand[ci] = 1;
+				cands++;
+			}
+			/* Every rule that matches is a candidate. */
+			want = c->nrules;
+			for (i = 0; i < c->nrules; i++) {
+				if (!ntfw_rule_match(&c->rules[i], i, &p, NULL))
+					continue;
+				if (!cand[i])
+					fail_msg("rule %u matches but is no candidate:\n%s",
+						 i, text);
+				if (want == c->nrules)
+					want = i;
+			}
+			ntfw_policy_eval(c, &p, NULL, &got);
+			assert_int_equal(got, want);
+			tested++;
+		}
+		free(cand);
+		ntfw_conf_free(c);
+	}
+	/* The index narrows: well under every rule for every packet. */
+	assert_true(cands < tested * 40);
+	free(text);
+}
+
+/* ---- set files ---- */
+
+static void set_files(void **state)
+{
+	char dir[] = "/tmp/ntfw-set-XXXXXX", path[64], text[256];
+	struct ntfw_conf *c = NULL;
+	char *err = NULL;
+	size_t len = 0;
+	struct ntfw_pkt p;
+	FILE *f;
+	int n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/block.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# a blocklist\n10.9.0.0/16\n\n  192.0.2.7 # one host\n"
+	      "fd00:9::/32\n", f);
+	fclose(f);
+	/* Relative to the config file's directory. */
+	snprintf(path, sizeof(path), "%s/ntfw.conf", dir);
+	snprintf(text, sizeof(text),
+		 "set bl file \"block.txt\"\ndrop name bl src @bl\n");
+	f = open_memstream(&err, &len);
+	n = ntfw_conf_parse(path, text, strlen(text), &c, f);
+	fclose(f);
+	if (n)
+		fail_msg("%s", err);
+	free(err);
+	assert_int_equal(c->sets[0].n, 3);
+	p = udp("10.9.3.4", "10.0.0.1", 1, 2);
+	assert_string_equal(decide(c, &p, NULL), "bl");
+	p = udp("192.0.2.7", "10.0.0.1", 1, 2);
+	assert_string_equal(decide(c, &p, NULL), "bl");
+	p = udp("192.0.2.8", "10.0.0.1", 1, 2);
+	assert_string_equal(decide(c, &p, NULL), "default");
+	p = udp("fd00:9:1::1", "fd00::1", 1, 2);
+	assert_string_equal(decide(c, &p, NULL), "bl");
+	ntfw_conf_free(c);
+
+	/* Errors are the set file's own line and column. */
+	snprintf(path, sizeof(path), "%s/block.txt", dir);
+	f = fopen(path, "w");
+	fputs("10.0.0.0/8\n\n  10.300.0.1\n10.1.0.0/16 10.2.0.0/16\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ntfw.conf", dir);
+	err = NULL;
+	f = open_memstream(&err, &len);
+	c = NULL;
+	n = ntfw_conf_parse(path, text, strlen(text), &c, f);
+	fclose(f);
+	assert_int_equal(n, 3); /* two in the file, then the unknown set */
+	assert_null(c);
+	assert_non_null(strstr(err, "/block.txt:3:3: error: bad address '10.300.0.1'"));
+	assert_non_null(strstr(err, "/block.txt:4:13: error: unexpected '10.2.0.0/16'"));
+	free(err);
+
+	snprintf(path, sizeof(path), "%s/block.txt", dir);
+	unlink(path);
+	err = NULL;
+	f = open_memstream(&err, &len);
+	snprintf(path, sizeof(path), "%s/ntfw.conf", dir);
+	n = ntfw_conf_parse(path, text, strlen(text), &c, f);
+	fclose(f);
+	assert_true(n >= 1);
+	assert_non_null(strstr(err, "ntfw.conf:1:13: error: cannot read set file"));
+	free(err);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +1294,10 @@ int main(void)
 		cmocka_unit_test(rate_burst_large),
 		cmocka_unit_test(flows_per_src_per_rule),
 		cmocka_unit_test(example_config),
+		cmocka_unit_test(set_lookup_random),
+		cmocka_unit_test(port_lookup_random),
+		cmocka_unit_test(index_random),
+		cmocka_unit_test(set_files),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL) ? 1 : 0;
