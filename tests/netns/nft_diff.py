@@ -25,11 +25,12 @@ import sys
 import time
 
 from scapy.all import (  # noqa: E402
-    AH, ESP, GRE, ICMP, IP, SCTP, TCP, UDP, Ether, ICMPv6Unknown,
-    IPOption, IPOption_NOP, IPOption_Router_Alert, IPOption_RR,
-    HBHOptUnknown, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-    IPv6ExtHdrRouting, IPv6ExtHdrSegmentRouting, PadN, Raw, conf, fragment,
-    fragment6, raw, rdpcap, wrpcap)
+    AH, ESP, GRE, ICMP, IP, SCTP, TCP, UDP, Ether, HBHOptUnknown,
+    ICMPv6Unknown, IPOption, IPOption_NOP, IPOption_Router_Alert,
+    IPOption_RR, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+    IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, IPv6ExtHdrSegmentRouting, PadN,
+    Raw, conf, defragment, defragment6, fragment, fragment6, raw, rdpcap,
+    wrpcap)
 
 conf.verb = 0
 
@@ -209,7 +210,10 @@ class Policy:
 
     # -- ntfw configuration
     def ntfw_conf(self):
-        out = ["# policy %d" % self.idx, "default %s" % self.default]
+        # The kernel reads the whole packet: so must ntfw (the default
+        # copy of 512 bytes does not hold the longest extension chains).
+        out = ["# policy %d" % self.idx, "default %s" % self.default,
+               "copy-range %s" % os.environ.get("DIFF_COPY_RANGE", "2048")]
         for n, el in self.sets.items():
             out.append("set %s { %s }" % (n, ", ".join(el)))
         for r in self.rules:
@@ -468,8 +472,8 @@ class Gen:
         return "icmp-truncated" if fam == 4 else "icmpv6-truncated", \
             bytes(rnd.randint(1, 7)), 1 if fam == 4 else 58
 
-    def ext6(self, inner_nh, long_chain):
-        """A random IPv6 extension chain as scapy layers."""
+    def ext6(self, long_chain):
+        """A random IPv6 extension chain: [(type, bytes)]."""
         rnd = self.rnd
         hdrs = []
         n = rnd.randint(17, 20) if long_chain else rnd.randint(1, 4)
@@ -495,12 +499,12 @@ class Gen:
                 # An atomic fragment: offset 0, no more fragments.
                 hdrs.append((k, IPv6ExtHdrFragment(id=rnd.getrandbits(32),
                                                    m=0, offset=0)))
-        chain = None
+        out = []
         for k, h in hdrs:
             if k == "ah":
                 h.icv = bytes((h.payloadlen + 2) * 4 - 12)
-            chain = h if chain is None else chain / h
-        return "+".join(k for k, _ in hdrs), chain
+            out.append((EXT_TYPES[k], bytearray(raw(h))))
+        return "+".join(k for k, _ in hdrs), out
 
     def packet(self, pol):
         """One test packet: (kind, [frames]) with the same id in each."""
@@ -544,21 +548,28 @@ class Gen:
         if proto == 51 and l4b is None:
             kind = "v6ah/udp"
             proto, body = 17, l4.payload
-            ext_kind, chain = "ah", AH(payloadlen=4, spi=1, seq=1,
-                                       icv=bytes(12))
+            ext_kind, chain = "ah", [(51, bytearray(raw(AH(
+                payloadlen=4, spi=1, seq=1, icv=bytes(12)))))]
         elif r < 0.35:
-            ext_kind, chain = self.ext6(proto, False)
+            ext_kind, chain = self.ext6(False)
         elif r < 0.38:
-            ext_kind, chain = self.ext6(proto, True)
-            ext_kind = "long%d" % len(ext_kind.split("+"))
+            ext_kind, chain = self.ext6(True)
         else:
-            ext_kind, chain = "", None
-        if chain is not None:
+            ext_kind, chain = "", []
+        if len(chain) > 16:
+            ext_kind = "long%d" % len(chain)
+        if chain:
             kind = "v6ext[%s]/%s" % (ext_kind, kind)
-            p = ip / chain / body
-        else:
-            p = ip / body
-        p = IPv6(fix_nh(p, proto))
+        # The transport header with its checksum, then the chain in
+        # front of it, each header's next-header field set by hand.
+        l4bytes = raw(IPv6(src=s, dst=d, nh=proto) / body)[40:]
+        nxt = proto
+        for typ, hb in reversed(chain):
+            hb[0] = nxt
+            nxt = typ
+        ext = b"".join(bytes(hb) for _, hb in chain)
+        p = IPv6(raw(IPv6(src=s, dst=d, fl=gid, hlim=64, nh=nxt,
+                          plen=len(ext) + len(l4bytes))) + ext + l4bytes)
         if frag < 0.08 and len(raw(p)) > 120:
             q = IPv6(raw(p))
             fh = IPv6ExtHdrFragment(id=rnd.getrandbits(32))
@@ -600,25 +611,7 @@ def padn(ln):
     return opts + [HBHOptUnknown(otype=0x1e, optdata=bytes(left - 2))]
 
 
-def fix_nh(p, proto):
-    """Raw bytes of p with the last next-header field set to proto (scapy
-    guesses it only for layers it knows)."""
-    b = bytearray(raw(p))
-    off, nh, last = 40, b[6], 6
-    while nh in (0, 43, 44, 60, 51) and off + 2 <= len(b):
-        last = off
-        if nh == 44:
-            if (b[off + 2] << 8 | b[off + 3]) & 0xfff8:
-                break
-            ln = 8
-        elif nh == 51:
-            ln = (b[off + 1] + 2) * 4
-        else:
-            ln = (b[off + 1] + 1) * 8
-        nh = b[off]
-        off += ln
-    b[last] = proto
-    return bytes(b)
+EXT_TYPES = {"hbh": 0, "dst": 60, "rt": 43, "srh": 43, "ah": 51, "frag0": 44}
 
 
 def fix_frag_nh(p, first_nh):
@@ -707,8 +700,10 @@ def cmd_run(d):
         mal0 = last_stat(log, "total", "malformed")
         meta["policies"].append({"conf": cf, "nft": nf})
         for _ in range(per):
-            gid, src, kind, frames = gen.packet(pol)
-            bs = [raw(f) for f in frames]
+            bs = [bytes(1515)]
+            while max(map(len, bs)) > 1514:  # the veths' MTU
+                gid, src, kind, frames = gen.packet(pol)
+                bs = [raw(f) for f in frames]
             meta["packets"][gid] = {"policy": k, "kind": kind, "src": src,
                                     "frames": [b.hex() for b in bs],
                                     "summary": frames[0].summary()}
@@ -752,7 +747,16 @@ def offline_verdict(ntfw, conf, frame_hex, d):
     """What ntfw -r says of the packet: its rule and verdict, or the
     reason it is malformed."""
     pc, cf = os.path.join(d, "one.pcap"), os.path.join(d, "one.conf")
-    wrpcap(pc, [Ether(bytes.fromhex(h)) for h in frame_hex])
+    frames = [Ether(bytes.fromhex(h)) for h in frame_hex]
+    if len(frames) > 1:
+        # The routers reassemble fragments before the forward hook.
+        eth = frames[0].copy()
+        eth.remove_payload()
+        if IP in frames[0]:
+            frames = [eth / defragment([f[IP] for f in frames])[0]]
+        else:
+            frames = [eth / defragment6([f[IPv6] for f in frames])]
+    wrpcap(pc, frames)
     with open(cf, "w") as f:
         f.write(conf)
     r = subprocess.run([ntfw, "-r", pc, "-c", cf], capture_output=True,
@@ -798,8 +802,7 @@ def cmd_check(d):
     mal = sum(p.get("malformed", 0) for p in meta["policies"])
     print("nft_diff: ntfw counted %d packets as malformed" % mal)
     groups = {}
-    shown = 0
-    limit = int(os.environ.get("DIFF_SHOW", "20"))
+    per = int(os.environ.get("DIFF_SHOW", "1"))
     for gid, p, a1, a2 in bad:
         pol = meta["policies"][p["policy"]]
         ov = offline_verdict(ntfw, pol["conf"], p["frames"], d)
@@ -807,16 +810,17 @@ def cmd_check(d):
         g = (cls, generic_kind(p["kind"]), "nft %s / ntfw %s" %
              ("accept" if a1 else "drop", "accept" if a2 else "drop"))
         groups[g] = groups.get(g, 0) + 1
-        if shown < limit:
-            shown += 1
-            print("\n--- disagreement: packet %s (%s), policy %d" %
-                  (gid, p["kind"], p["policy"]))
-            print("nft: %s, ntfw: %s; ntfw -r says: %s" %
-                  ("accept" if a1 else "drop", "accept" if a2 else "drop", ov))
-            print("packet: %s" % p["summary"])
-            for h in p["frames"]:
-                print("hex: %s" % h)
-            print("ntfw.conf:\n" + pol["conf"] + "nft:\n" + pol["nft"])
+        if groups[g] > per:
+            continue
+        # The first examples of each kind, in full.
+        print("\n--- disagreement: packet %s (%s), policy %d" %
+              (gid, p["kind"], p["policy"]))
+        print("nft: %s, ntfw: %s; ntfw -r says: %s" %
+              ("accept" if a1 else "drop", "accept" if a2 else "drop", ov))
+        print("packet: %s" % p["summary"])
+        for h in p["frames"]:
+            print("hex: %s" % h)
+        print("ntfw.conf:\n" + pol["conf"] + "nft:\n" + pol["nft"])
     if os.environ.get("DIFF_VERBOSE"):
         print("\nforwarded / sent, by kind:")
         for k in sorted(none_kinds):
