@@ -60,6 +60,9 @@ s.close()
 PY
 }
 
+# lines_at_least N: the server has reported N connections.
+lines_at_least() { [ "$(wc -l <"$T_TMP/lines.log")" -ge "$1" ]; }
+
 cat >"$T_TMP/ntfw.conf" <<'C'
 fastpath after 1
 accept name icmp   proto icmp
@@ -67,10 +70,10 @@ drop   name nopush proto tcp dport 2222 flow pushed_c2s > 3
 C
 ntfw_start "$S" "$T_TMP/ntfw.conf"
 talk 10 || fail "client failed"
-wait_for 5 test "$(wc -l <"$T_TMP/lines.log")" -ge 1 || fail "server saw no connection"
+wait_for 8 lines_at_least 1 || fail "server saw no connection"
 assert_eq "messages through without errors" 3 "$(sed -n 1p "$T_TMP/lines.log")"
 talk 10 11 "$TOP/tests/netns/icmperr.py" || fail "client failed"
-wait_for 5 test "$(wc -l <"$T_TMP/lines.log")" -ge 2 || fail "server saw no second connection"
+wait_for 8 lines_at_least 2 || fail "server saw no second connection"
 assert_eq "messages through with forged time-exceeded" 3 "$(sed -n 2p "$T_TMP/lines.log")"
 ntfw_stats
 assert_eq "related packets (the forged errors)" 2 "$(stat_field state related)"
@@ -87,9 +90,10 @@ accept name lines proto tcp dport 2222
 C
 ntfw_start "$S" "$T_TMP/ntfw.conf"
 talk 5 3 "$TOP/tests/netns/icmperr.py" || fail "client failed"
-wait_for 5 test "$(wc -l <"$T_TMP/lines.log")" -ge 3 || fail "server saw no third connection"
+wait_for 8 lines_at_least 3 || fail "server saw no third connection"
 assert_eq "messages through on the fast path" 5 "$(sed -n 3p "$T_TMP/lines.log")"
 ntfw_stats
-assert_eq "flows handed off" 1 "$(stat_field flows handed-off)"
+# (The first part's connections, still retransmitting, count here too.)
+assert_ge "flows handed off" 1 "$(stat_field flows handed-off)"
 assert_eq "noerr counter: the errors about the fast-pathed connection" 2 "$(rule_pkts noerr)"
 ntfw_stop
