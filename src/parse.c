@@ -249,12 +249,14 @@ static enum ntfw_malformed parse_l4(const uint8_t *data, size_t off,
 		p->payload_len = (uint32_t)(end - off);
 		return NTFW_PKT_OK;
 	}
-	if (off + need > end)
+	/* A first fragment may cut the header that the next one goes on
+	 * with (nft reads nothing there, and neither do we): unknown. */
+	if (off + need > end && !(p->flags & NTFW_PKT_FRAG))
 		return NTFW_BAD_L4_HDR;
-	if (off + need > cap) {
+	if (off + need > cap || off + need > end) {
 		p->flags |= NTFW_PKT_L4_UNKNOWN;
 		p->payload_off = (uint16_t)min_sz(off + need, UINT16_MAX);
-		p->payload_len = (uint32_t)(end - off - need);
+		p->payload_len = (uint32_t)(end > off + need ? end - off - need : 0);
 		return NTFW_PKT_OK;
 	}
 	switch (p->proto) {
@@ -355,7 +357,12 @@ static enum ntfw_malformed parse_ipv6(const uint8_t *data, size_t caplen,
 	nh = data[6];
 	switch (ipv6_walk(data, cap, p->ip_len, &off, &nh, &p->flags, true)) {
 	case CHAIN_BAD:
-		return NTFW_BAD_EXT_HDR;
+		/* A first fragment's chain goes on in the next fragment: the
+		 * protocol is unknown (nft's ipv6_find_hdr fails alike and
+		 * its address rules still apply), not malformed. */
+		if (!(p->flags & NTFW_PKT_FRAG))
+			return NTFW_BAD_EXT_HDR;
+		/* fall through */
 	case CHAIN_CUT:
 		/* Which protocol follows is past the copy: rules that name
 		 * one are judged by the policy's fail-closed rule. */
