@@ -141,7 +141,11 @@ static enum chain ipv6_walk(const uint8_t *data, size_t cap, size_t end,
 		} else {
 			elen = ((size_t)e[1] + 1) * 8;
 		}
-		if (*off + elen > end)
+		/* A first fragment's header may go on in the next fragment:
+		 * like ipv6_find_hdr(), which reads only the next-header and
+		 * length bytes, step over it; what lies past the fragment is
+		 * unknown to the caller. */
+		if (*off + elen > end && !(*flags & NTFW_PKT_FRAG))
 			return CHAIN_BAD;
 		*nh = e[0];
 		*off += elen;
@@ -246,7 +250,7 @@ static enum ntfw_malformed parse_l4(const uint8_t *data, size_t off,
 	default:
 		/* No transport header we know: matches on L3 fields only. */
 		p->payload_off = (uint16_t)off;
-		p->payload_len = (uint32_t)(end - off);
+		p->payload_len = (uint32_t)(end > off ? end - off : 0);
 		return NTFW_PKT_OK;
 	}
 	/* A first fragment may cut the header that the next one goes on
@@ -369,13 +373,13 @@ static enum ntfw_malformed parse_ipv6(const uint8_t *data, size_t caplen,
 		p->proto = nh;
 		p->flags |= NTFW_PKT_PROTO_UNKNOWN;
 		p->l4_off = p->payload_off = (uint16_t)min_sz(off, UINT16_MAX);
-		p->payload_len = (uint32_t)(p->ip_len - off);
+		p->payload_len = (uint32_t)(p->ip_len > off ? p->ip_len - off : 0);
 		return NTFW_PKT_OK;
 	case CHAIN_LATER:
 		p->proto = nh;
 		p->flags |= NTFW_PKT_LATERFRAG;
 		p->l4_off = p->payload_off = (uint16_t)min_sz(off, UINT16_MAX);
-		p->payload_len = (uint32_t)(p->ip_len - off);
+		p->payload_len = (uint32_t)(p->ip_len > off ? p->ip_len - off : 0);
 		return NTFW_PKT_OK;
 	case CHAIN_END:
 		break;
@@ -386,7 +390,7 @@ static enum ntfw_malformed parse_ipv6(const uint8_t *data, size_t caplen,
 		return NTFW_BAD_EXT_HDR;
 	if (nh == IPPROTO_NONE) {
 		p->l4_off = p->payload_off = (uint16_t)off;
-		p->payload_len = (uint32_t)(p->ip_len - off);
+		p->payload_len = (uint32_t)(p->ip_len > off ? p->ip_len - off : 0);
 		return NTFW_PKT_OK;
 	}
 	return parse_l4(data, off, cap, p->ip_len, p);

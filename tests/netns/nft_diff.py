@@ -213,7 +213,7 @@ class Policy:
         # The kernel reads the whole packet: so must ntfw (the default
         # copy of 512 bytes does not hold the longest extension chains).
         out = ["# policy %d" % self.idx, "default %s" % self.default,
-               "copy-range %s" % os.environ.get("DIFF_COPY_RANGE", "2048")]
+               "copy-range %s" % os.environ.get("DIFF_COPY_RANGE", "65535")]
         for n, el in self.sets.items():
             out.append("set %s { %s }" % (n, ", ".join(el)))
         for r in self.rules:

@@ -549,7 +549,7 @@ static void short_packet(void **state)
 		else if (s->build == build_frag_dst6 && len >= 48 &&
 			 len < s->l4_off + s->l4_need) {
 			assert_reason(got, NTFW_PKT_OK);
-			assert_true(p.flags & (len < s->l4_off ?
+			assert_true(p.flags & (len < s->proto_at ?
 					       NTFW_PKT_PROTO_UNKNOWN :
 					       NTFW_PKT_L4_UNKNOWN));
 			assert_false(p.flags & NTFW_PKT_L4);
