@@ -103,6 +103,8 @@ ntfw_stats
 # 4 SYNs, besides the connections themselves.
 assert_ge "packets ntfw saw" 40 "$(stat_total packets)"
 assert_ge "packets dropped by nopush" 2 "$(rule_pkts nopush)"
+# Every forged packet is out of its connection's window: invalid.
+assert_eq "invalid packets (the 16 forged)" 16 "$(stat_field state invalid)"
 ntfw_stop
 info "ok: 3 of 12 messages passed with forged RST+SYN and FIN/ACK+SYN"
 

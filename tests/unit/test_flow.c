@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "flow.h"
 #include "parse.h"
+#include "conf_text.h"
 #include "pkt.h"
 #include "record.h"
 
@@ -37,22 +38,6 @@ static void on_end(const struct ntfw_flow *f, void *arg)
 	e->by_end[f->end]++;
 }
 
-static struct ntfw_conf *conf(const char *text)
-{
-	struct ntfw_conf *c = NULL;
-	char *err = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&err, &len);
-
-	if (ntfw_conf_parse("test.conf", text, strlen(text), &c, f)) {
-		fclose(f);
-		fail_msg("config does not parse:\n%s", err);
-	}
-	fclose(f);
-	free(err);
-	return c;
-}
-
 struct rig {
 	struct ntfw_conf *c;
 	struct ntfw_engine e;
@@ -63,7 +48,7 @@ struct rig {
 static void rig_init(struct rig *r, const char *text, uint32_t max)
 {
 	memset(r, 0, sizeof(*r));
-	r->c = conf(text);
+	r->c = conf_text(text);
 	assert_int_equal(ntfw_engine_init(&r->e, r->c, max, on_end, &r->ended), 0);
 	r->now = 1000 * SEC;
 }
@@ -407,7 +392,7 @@ static void stateful_errors(void **state)
 /* The values the statements set, and their defaults. */
 static void stateful_settings(void **state)
 {
-	struct ntfw_conf *c = conf("");
+	struct ntfw_conf *c = conf_text("");
 
 	assert_int_equal(c->timeout[NTFW_TC_TCP], 7200);
 	assert_int_equal(c->timeout[NTFW_TC_UDP], 60);
@@ -418,12 +403,12 @@ static void stateful_settings(void **state)
 	assert_int_equal(c->copy_range, 512);
 	assert_int_equal(c->socket_buffer, 8 << 20);
 	ntfw_conf_free(c);
-	c = conf("queue-maxlen 16\ncopy-range 128\nsocket-buffer 1048576\n");
+	c = conf_text("queue-maxlen 16\ncopy-range 128\nsocket-buffer 1048576\n");
 	assert_int_equal(c->queue_maxlen, 16);
 	assert_int_equal(c->copy_range, 128);
 	assert_int_equal(c->socket_buffer, 1048576);
 	ntfw_conf_free(c);
-	c = conf("timeout tcp 100 closed 3\nflows max 1000\nevent-log /var/log/ntfw.json\n"
+	c = conf_text("timeout tcp 100 closed 3\nflows max 1000\nevent-log /var/log/ntfw.json\n"
 		 "drop name r proto tcp rate over 10/minute burst 3 per dst\n");
 	assert_int_equal(c->timeout[NTFW_TC_TCP], 100);
 	assert_int_equal(c->timeout[NTFW_TC_UDP], 60);
@@ -440,7 +425,7 @@ static void stateful_settings(void **state)
 /* Move the rig to the configuration @text, as a worker does on reload. */
 static void rig_reload(struct rig *r, const char *text)
 {
-	struct ntfw_engine_swap s = { .conf = conf(text) };
+	struct ntfw_engine_swap s = { .conf = conf_text(text) };
 	uint16_t *smap = calloc(r->c->nrules + 1, sizeof(*smap));
 	uint16_t *fmap = calloc(r->c->nrules + 1, sizeof(*fmap));
 

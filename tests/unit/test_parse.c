@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "parse.h"
 #include "policy.h"
+#include "conf_text.h"
 #include "pkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1489,22 +1490,6 @@ static void icmp_truncated_quotes(void **state)
 
 /* ---- the policy fails closed on what it cannot read ---- */
 
-static struct ntfw_conf *conf_of(const char *text)
-{
-	struct ntfw_conf *c = NULL;
-	char *err = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&err, &len);
-
-	if (ntfw_conf_parse("test.conf", text, strlen(text), &c, f)) {
-		fclose(f);
-		fail_msg("config does not parse:\n%s", err);
-	}
-	fclose(f);
-	free(err);
-	return c;
-}
-
 /* The index of the rule that decides @b (caplen @cap), or -1: default. */
 static int decide(const struct ntfw_conf *c, const uint8_t *b, size_t cap,
 		  size_t n)
@@ -1518,7 +1503,7 @@ static int decide(const struct ntfw_conf *c, const uint8_t *b, size_t cap,
 
 static void policy_fails_closed(void **state)
 {
-	struct ntfw_conf *c = conf_of(
+	struct ntfw_conf *c = conf_text(
 		"default accept\n"
 		"drop name other-src src fd00:213::66 proto tcp dport 80\n"
 		"accept name web proto tcp dport 80\n"
@@ -1555,7 +1540,7 @@ static void policy_fails_closed(void **state)
 	ntfw_conf_free(c);
 
 	/* Rules on other families do not reach; rules on TCP flags do. */
-	c = conf_of("default accept\n"
+	c = conf_text("default accept\n"
 		    "accept name web proto tcp dport 80\n"
 		    "drop name v4 family ip proto tcp dport 80\n"
 		    "drop name flags proto tcp tcp-flags syn\n"
@@ -1565,7 +1550,7 @@ static void policy_fails_closed(void **state)
 	assert_int_equal(decide(c, b, 512, n), 2);
 	ntfw_conf_free(c);
 	/* With no drop rule in reach, the default decides. */
-	c = conf_of("default drop\n"
+	c = conf_text("default drop\n"
 		    "accept name web proto tcp dport 80\n"
 		    "drop name icmp proto icmpv6 icmp-type echo-request\n");
 	n = build_dstopts_syn(b, 1, 64, 80);
@@ -1590,7 +1575,7 @@ static void engine_malformed_verdict(void **state)
 	size_t n;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct ntfw_conf *c = conf_of(cases[i].conf);
+		struct ntfw_conf *c = conf_text(cases[i].conf);
 		struct ntfw_meta m = { .hook = 1, .ts_ns = 1 };
 		struct ntfw_engine e;
 

@@ -23,6 +23,7 @@
 #include "lookup.h"
 #include "parse.h"
 #include "policy.h"
+#include "conf_text.h"
 #include "pkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -37,23 +38,6 @@
 
 #define SEC 1000000000ull
 #define HOUR (3600 * SEC)
-
-static struct ntfw_conf *conf(const char *text)
-{
-	struct ntfw_conf *c = NULL;
-	char *err = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&err, &len);
-	int n;
-
-	assert_non_null(f);
-	n = ntfw_conf_parse("test.conf", text, strlen(text), &c, f);
-	fclose(f);
-	if (n)
-		fail_msg("config does not parse:\n%s", err);
-	free(err);
-	return c;
-}
 
 /*
  * The name of the rule that decides @p, or "default".  The index given
@@ -207,7 +191,7 @@ static struct ntfw_pkt with_ifs(struct ntfw_pkt p, uint32_t iif, uint32_t oif)
 
 static void first_match_wins(void **state)
 {
-	struct ntfw_conf *c = conf("accept name a dport 22\n"
+	struct ntfw_conf *c = conf_text("accept name a dport 22\n"
 				   "drop name b dport 22\n"
 				   "drop name c proto tcp\n"
 				   "accept name d\n"
@@ -225,13 +209,13 @@ static void first_match_wins(void **state)
 
 static void default_when_none(void **state)
 {
-	struct ntfw_conf *c = conf("default drop\ndrop name a dport 22\n");
+	struct ntfw_conf *c = conf_text("default drop\ndrop name a dport 22\n");
 	struct ntfw_pkt p = tcp("10.0.0.1", "10.0.0.2", 80);
 
 	assert_string_equal(decide(c, &p, NULL), "default");
 	ntfw_conf_free(c);
 
-	c = conf("");
+	c = conf_text("");
 	assert_string_equal(decide(c, &p, NULL), "default");
 	ntfw_conf_free(c);
 }
@@ -239,7 +223,7 @@ static void default_when_none(void **state)
 /* A rule without matches takes every packet, even odd ones. */
 static void empty_rule_matches_all(void **state)
 {
-	struct ntfw_conf *c = conf("accept name all\n");
+	struct ntfw_conf *c = conf_text("accept name all\n");
 	struct ntfw_pkt p;
 
 	p = later_frag("10.0.0.1", "10.0.0.2", IPPROTO_TCP);
@@ -320,7 +304,7 @@ static void prefix_boundaries(void **state)
 		uint8_t a[16] = { 0 };
 
 		snprintf(text, sizeof(text), "drop name r src %s\n", pfx);
-		c = conf(text);
+		c = conf_text(text);
 		pkt_addr(a, addr);
 		if (ntfw_prefix_match(&c->rules[0].src.v[0], is6(addr) ? 6 : 4, a) !=
 		    prefix_cases[i].match)
@@ -331,7 +315,7 @@ static void prefix_boundaries(void **state)
 		ntfw_conf_free(c);
 
 		snprintf(text, sizeof(text), "drop name r dst %s\n", pfx);
-		c = conf(text);
+		c = conf_text(text);
 		p = udp(peer, addr, 1, 2);
 		assert_string_equal(decide(c, &p, NULL), want);
 		ntfw_conf_free(c);
@@ -340,7 +324,7 @@ static void prefix_boundaries(void **state)
 
 static void address_lists(void **state)
 {
-	struct ntfw_conf *c = conf("drop name r src 10.0.0.1, 10.9.0.0/16, "
+	struct ntfw_conf *c = conf_text("drop name r src 10.0.0.1, 10.9.0.0/16, "
 				   "192.168.1.0/24\n");
 	struct ntfw_pkt p;
 
@@ -358,7 +342,7 @@ static void address_lists(void **state)
 
 static void sets_mixed_families(void **state)
 {
-	struct ntfw_conf *c = conf("set s { 10.0.0.0/8, fd00::/16, 192.0.2.7 }\n"
+	struct ntfw_conf *c = conf_text("set s { 10.0.0.0/8, fd00::/16, 192.0.2.7 }\n"
 				   "set empty { }\n"
 				   "drop name none src @empty\n"
 				   "drop name from src @s\n"
@@ -399,7 +383,7 @@ static void port_ranges_and_lists(void **state)
 		{ 8099, "web" },    { 8100, "default" }, { 65534, "default" },
 		{ 65535, "top" },
 	};
-	struct ntfw_conf *c = conf("accept name web dport 80,443,8000-8099\n"
+	struct ntfw_conf *c = conf_text("accept name web dport 80,443,8000-8099\n"
 				   "accept name zero dport 0\n"
 				   "accept name top dport 65535\n");
 	unsigned int i;
@@ -416,7 +400,7 @@ static void port_ranges_and_lists(void **state)
 
 static void source_ports(void **state)
 {
-	struct ntfw_conf *c = conf("drop name low sport 0-1023\n"
+	struct ntfw_conf *c = conf_text("drop name low sport 0-1023\n"
 				   "drop name both sport 5000 dport 6000\n");
 	struct ntfw_pkt p;
 
@@ -436,7 +420,7 @@ static void source_ports(void **state)
 /* Without proto, a port means TCP or UDP; an ICMP echo id is no port. */
 static void ports_without_proto(void **state)
 {
-	struct ntfw_conf *c = conf("drop name d dport 7\n"
+	struct ntfw_conf *c = conf_text("drop name d dport 7\n"
 				   "drop name s sport 7\n");
 	struct ntfw_pkt p;
 
@@ -459,7 +443,7 @@ static void ports_without_proto(void **state)
 
 static void protocols(void **state)
 {
-	struct ntfw_conf *c = conf("drop name gre proto gre\n"
+	struct ntfw_conf *c = conf_text("drop name gre proto gre\n"
 				   "drop name udp proto 17\n"
 				   "drop name icmp proto icmp\n"
 				   "drop name icmpv6 proto icmpv6\n");
@@ -498,7 +482,7 @@ static void tcp_flags(void **state)
 		{ NTFW_TCP_RST | NTFW_TCP_ACK, "reset" },
 		{ 0xff, "default" },
 	};
-	struct ntfw_conf *c = conf("drop name new tcp-flags syn !ack\n"
+	struct ntfw_conf *c = conf_text("drop name new tcp-flags syn !ack\n"
 				   "drop name reset tcp-flags rst !syn !fin\n");
 	unsigned int i;
 	struct ntfw_pkt p;
@@ -517,7 +501,7 @@ static void tcp_flags(void **state)
 
 static void icmp_types(void **state)
 {
-	struct ntfw_conf *c = conf("drop name ping icmp-type echo-request\n"
+	struct ntfw_conf *c = conf_text("drop name ping icmp-type echo-request\n"
 				   "drop name v4 proto icmp icmp-type 3\n"
 				   "drop name v6 proto icmpv6 icmp-type 3\n");
 	struct ntfw_pkt p;
@@ -555,7 +539,7 @@ static void icmp_types(void **state)
 
 static void later_fragments(void **state)
 {
-	struct ntfw_conf *c = conf("drop name port dport 80\n"
+	struct ntfw_conf *c = conf_text("drop name port dport 80\n"
 				   "drop name sp sport 80\n"
 				   "drop name flags tcp-flags syn\n"
 				   "drop name type icmp-type 0,8\n"
@@ -589,7 +573,7 @@ static void hooks(void **state)
 		{ HOOK_POST, "default" },  { HOOK_NONE, "default" },
 		{ 7, "default" },	   { 8, "default" },
 	};
-	struct ntfw_conf *c = conf("accept name out hook output\n"
+	struct ntfw_conf *c = conf_text("accept name out hook output\n"
 				   "accept name in-fwd hook input,forward\n");
 	unsigned int i;
 
@@ -604,7 +588,7 @@ static void hooks(void **state)
 
 static void interfaces(void **state)
 {
-	struct ntfw_conf *c = conf("accept name from-lo iif lo\n"
+	struct ntfw_conf *c = conf_text("accept name from-lo iif lo\n"
 				   "accept name to-lo oif lo\n"
 				   "accept name other iif ntfw-none0\n");
 	struct ntfw_ifcache ifc;
@@ -637,7 +621,7 @@ static void interfaces(void **state)
 
 static void families(void **state)
 {
-	struct ntfw_conf *c = conf("drop name v4 family ip dport 1\n"
+	struct ntfw_conf *c = conf_text("drop name v4 family ip dport 1\n"
 				   "drop name v6 family ip6 dport 1\n"
 				   "drop name ping4 proto icmp\n"
 				   "drop name by-addr dst 0.0.0.0/0 dport 2\n");
@@ -693,7 +677,7 @@ static unsigned int drops_at(const struct ntfw_conf *c,
  * of it is within the rate, not a wrapped-around allowance of a few. */
 static void rate_burst_past_64_bits(void **state)
 {
-	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124097\n");
+	struct ntfw_conf *c = conf_text("drop name flood rate over 1/hour burst 5124097\n");
 	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
 	struct ntfw_limiter lim;
 
@@ -709,7 +693,7 @@ static void rate_burst_past_64_bits(void **state)
  * later. */
 static void rate_burst_large(void **state)
 {
-	struct ntfw_conf *c = conf("drop name flood rate over 1/hour burst 5124095\n");
+	struct ntfw_conf *c = conf_text("drop name flood rate over 1/hour burst 5124095\n");
 	struct ntfw_pkt p = udp("10.213.0.2", "10.213.0.1", 1000, 53);
 	uint64_t t0 = 1000 * SEC;
 	struct ntfw_limiter lim;
@@ -740,7 +724,7 @@ static struct ntfw_flow flow_of(const struct ntfw_pkt *p)
  * rule a's limit is not over rule b's (1000/second, two flows). */
 static void flows_per_src_per_rule(void **state)
 {
-	struct ntfw_conf *c = conf("drop name a proto tcp tcp-flags syn !ack "
+	struct ntfw_conf *c = conf_text("drop name a proto tcp tcp-flags syn !ack "
 				   "flows-per-src over 1/second\n"
 				   "drop name b proto tcp flows-per-src over 1000/second\n");
 	struct ntfw_pkt syn1 = tcp_pkt("10.213.0.2", "10.213.0.1", 40001, 80,
@@ -772,7 +756,7 @@ static void flows_per_src_per_rule(void **state)
 static void example_config(void **state)
 {
 	static const char text[] = EXAMPLE_CONF;
-	struct ntfw_conf *c = conf(text);
+	struct ntfw_conf *c = conf_text(text);
 	struct ntfw_pkt p;
 
 	p = icmp("10.213.1.5", "10.213.0.1", 8, 1);
@@ -1156,7 +1140,7 @@ static void index_random(void **state)
 		n = 1 + rnd_below(t < 150 ? 12 : 150);
 		for (i = 0; i < n; i++)
 			rnd_rule(text, size, i);
-		c = conf(text);
+		c = conf_text(text);
 		assert_non_null(c->index);
 		cand = calloc(c->nrules + 1, 1);
 		assert_non_null(cand);

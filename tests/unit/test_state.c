@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "parse.h"
+#include "conf_text.h"
 #include "pkt.h"
 
 #define SEC 1000000000ull
@@ -29,22 +30,6 @@
 #define ACK NTFW_TCP_ACK
 #define PSH NTFW_TCP_PSH
 
-static struct ntfw_conf *conf(const char *text)
-{
-	struct ntfw_conf *c = NULL;
-	char *err = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&err, &len);
-
-	if (ntfw_conf_parse("test.conf", text, strlen(text), &c, f)) {
-		fclose(f);
-		fail_msg("config does not parse:\n%s", err);
-	}
-	fclose(f);
-	free(err);
-	return c;
-}
-
 struct rig {
 	struct ntfw_conf *c;
 	struct ntfw_engine e;
@@ -55,7 +40,7 @@ struct rig {
 static void rig_init(struct rig *r, const char *text)
 {
 	memset(r, 0, sizeof(*r));
-	r->c = conf(text);
+	r->c = conf_text(text);
 	assert_int_equal(ntfw_engine_init(&r->e, r->c, 256, NULL, NULL), 0);
 	r->now = 1000 * SEC;
 }
@@ -281,7 +266,7 @@ static void icmp_stateless(void **state)
 /* Without a flow table (ctx NULL) every packet counts as new. */
 static void state_without_ctx(void **state)
 {
-	struct ntfw_conf *c = conf("accept name n state new\n"
+	struct ntfw_conf *c = conf_text("accept name n state new\n"
 				   "drop name e state established,invalid\n");
 	uint8_t b[PKT_MAX];
 	struct ntfw_pkt p = { 0 };
@@ -296,7 +281,7 @@ static void state_without_ctx(void **state)
 
 static void reload(struct rig *r, const char *text)
 {
-	struct ntfw_conf *next = conf(text);
+	struct ntfw_conf *next = conf_text(text);
 	unsigned int n = r->c->nrules + 1;
 	uint16_t *smap = calloc(n, sizeof(*smap)), *fmap = calloc(n, sizeof(*fmap));
 	struct ntfw_engine_swap sw = { .conf = next };
