@@ -37,6 +37,8 @@ run_one() {
 }
 
 filter=${1:-}
+# Namespaces that other runs on this machine own are not ours to judge.
+before=$(ip netns list 2>/dev/null | awk '/^ntfwt-/ {print $1}' | sort)
 for t in build/test_*; do
 	[ -x "$t" ] && [[ $t != *.* ]] || continue
 	n=unit/$(basename "$t")
@@ -53,10 +55,18 @@ for t in tests/cli/*.sh tests/netns/*.sh; do
 	n=${n%.sh}
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" bash "$t"
 done
-leftover=$(ip netns list 2>/dev/null | grep -c '^ntfwt-')
-if [ "$leftover" -gt 0 ]; then
+# A test names its namespaces ntfwt-PID-N after its own PID: one whose test
+# is gone, and that was not there before this run, was left behind.
+leftover=
+for ns in $(comm -13 <(echo "$before") \
+	<(ip netns list 2>/dev/null | awk '/^ntfwt-/ {print $1}' | sort)); do
+	pid=${ns#ntfwt-}
+	pid=${pid%%-*}
+	kill -0 "$pid" 2>/dev/null || leftover="$leftover$ns "
+done
+if [ -n "$leftover" ]; then
 	fail=$((fail + 1))
-	echo "FAIL  leftover namespaces: $(ip netns list | grep '^ntfwt-' | tr '\n' ' ')"
+	echo "FAIL  leftover namespaces: $leftover"
 fi
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
 if [ "$skipped" -gt 0 ]; then
