@@ -145,6 +145,10 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 		log_info("ready: queue %u-%u, %u rules, default %s",
 			 conf->queue_lo, conf->queue_hi, conf->nrules,
 			 ntfw_verdict_name(conf->def));
+	log_info("policy: malformed %s, invalid %s, reload-flows %s",
+		 ntfw_verdict_name(conf->malformed),
+		 ntfw_verdict_name(conf->invalid),
+		 conf->reload_keep ? "keep" : "reevaluate");
 	/* Every queue asked the same kernel: one line says it. */
 	if (conf->fastpath_after)
 		log_info("conntrack glue: %s", d.w[0].nfq.ct_glue ?

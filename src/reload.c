@@ -136,8 +136,9 @@ int ntfw_reload(struct ntfw_daemon *d)
 		close(d->log_fd);
 	d->log_fd = log_fd;
 	d->reloads++;
-	log_info("reloaded: %u rules, default %s", next->nrules,
-		 ntfw_verdict_name(next->def));
+	log_info("reloaded: %u rules, default %s, open flows %s", next->nrules,
+		 ntfw_verdict_name(next->def),
+		 next->reload_keep ? "kept" : "decided again");
 	return 0;
 nomem:
 	errno = ENOMEM;

@@ -52,9 +52,9 @@ assert_ge "icmp counter before the reload" 1 "$icmp0"
 mv "$FLOWS" "$FLOWS.1"
 conf drop "copy-range 256"
 ntfw_reload
-grep -q '^ntfw: reloaded: 3 rules, default drop$' "$NTFW_LOG" ||
+grep -q '^ntfw: reloaded: 3 rules, default drop, open flows decided again$' "$NTFW_LOG" ||
 	fail "no 'reloaded' line: $(tail -3 "$NTFW_LOG")"
-info "ok: reloaded: 3 rules, default drop"
+info "ok: reloaded: 3 rules, default drop, open flows decided again"
 [ -e "$FLOWS" ] || fail "the event log was not reopened"
 info "ok: event log reopened"
 assert_eq "copy range after the reload" 256 "$(copy_range)"
