@@ -87,6 +87,32 @@ static enum ntfw_verdict tcp(struct rig *r, uint8_t hook, const char *src,
 	return feed(r, b, n, hook);
 }
 
+/* @caplen of the @wirelen bytes at @b, as a copy range hands them over. */
+static enum ntfw_verdict feed_cut(struct rig *r, const uint8_t *b,
+				  size_t caplen, size_t wirelen, uint8_t hook)
+{
+	struct ntfw_meta m = { .hook = hook, .ts_ns = r->now };
+
+	r->now += SEC / 100;
+	r->handoff = false;
+	return ntfw_engine_packet(&r->e, b, (uint32_t)caplen, (uint32_t)wirelen,
+				  &m, &r->handoff);
+}
+
+static enum ntfw_verdict tcp_win(struct rig *r, uint8_t hook, const char *src,
+				 const char *dst, uint16_t sp, uint16_t dp,
+				 uint8_t flags, uint32_t seq, uint32_t ack,
+				 size_t data, uint16_t win)
+{
+	struct tcp_opts o = { .sport = sp, .dport = dp, .seq = seq, .ack = ack,
+			      .flags = flags, .win = win };
+	uint8_t b[PKT_MAX];
+	size_t n = strchr(src, ':') ? pkt_tcp6(b, src, dst, &o, data) :
+				      pkt_tcp4(b, src, dst, &o, data);
+
+	return feed(r, b, n, hook);
+}
+
 static enum ntfw_verdict udp(struct rig *r, uint8_t hook, const char *src,
 			     const char *dst, uint16_t sp, uint16_t dp)
 {
@@ -395,6 +421,75 @@ static void echo_request_rides_reverse_flow(void **state)
 	rig_free(&r);
 }
 
+/*
+ * HOLE 9 (with "invalid accept").  The invalid verdict is given whatever
+ * the flow's state: a flow the rules dropped lets through every packet
+ * that is out of its window.  A SYN to a closed port, then the same SYN
+ * with a lower sequence number: the second is invalid and accepted, and
+ * so is the rest of a handshake kept out of the window.  "invalid accept"
+ * reads as "be liberal about windows" (conntrack's be_liberal), not as
+ * "let in what the policy drops".
+ */
+static void invalid_accept_opens_dropped_flow(void **state)
+{
+	struct rig r;
+
+	rig_init(&r, "default drop\ninvalid accept\n"
+		     "accept name web proto tcp dport 80\n");
+	assert_int_equal(tcp(&r, IN, R, H, 40000, 22, SYN, 1000000, 0, 0),
+			 NTFW_DROP);
+	assert_int_equal(tcp(&r, IN, R, H, 40000, 22, SYN, 5, 0, 0), NTFW_DROP);
+	rig_free(&r);
+}
+
+/*
+ * HOLE 10.  A window scale option that lies past the copy range is taken
+ * as absent, not unknown: the flow tracks unscaled windows, and once the
+ * peer sends more than the unscaled window allows, its segments are
+ * invalid and dropped.  IPv6 SYNs with the usual 20 bytes of options end
+ * at byte 80, past "copy-range 64".
+ */
+static void wscale_past_copy_range(void **state)
+{
+	static const uint8_t opts[20] = {
+		2, 4, 0x05, 0xa0,		/* MSS 1440 */
+		4, 2,				/* SACK permitted */
+		8, 10, 0, 0, 0, 1, 0, 0, 0, 0,	/* timestamps */
+		1,				/* NOP */
+		3, 3, 7,			/* window scale 7 */
+	};
+	struct tcp_opts o = { .sport = 40000, .dport = 80, .seq = 100,
+			      .flags = SYN, .win = 64800, .doff = 10 };
+	uint8_t b[PKT_MAX];
+	struct rig r;
+	uint32_t s = 9000;
+	size_t n;
+	int i;
+
+	rig_init(&r, "default drop\ncopy-range 64\n"
+		     "accept name web proto tcp dport 80\n");
+	/* The client's SYN, cut by the copy range after 64 bytes. */
+	n = pkt_tcp6(b, R6, H6, &o, 0);
+	memcpy(b + 60, opts, sizeof(opts));
+	assert_int_equal(feed_cut(&r, b, 64, n, IN), NTFW_ACCEPT);
+	/* The server's SYN-ACK, whole. */
+	o = (struct tcp_opts){ .sport = 80, .dport = 40000, .seq = s,
+			       .ack = 101, .flags = SYN | ACK, .win = 64800,
+			       .doff = 10 };
+	n = pkt_tcp6(b, H6, R6, &o, 0);
+	memcpy(b + 60, opts, sizeof(opts));
+	assert_int_equal(feed_cut(&r, b, n, n, OUT), NTFW_ACCEPT);
+	/* The client's window: 500 << 7 = 64000 bytes. */
+	assert_int_equal(tcp_win(&r, IN, R6, H6, 40000, 80, ACK, 101, s + 1, 0,
+				 500), NTFW_ACCEPT);
+	/* The server fills it with 1400-byte segments. */
+	for (i = 0; i < 40; i++)
+		assert_int_equal(tcp_win(&r, OUT, H6, R6, 80, 40000, PSH | ACK,
+					 s + 1 + 1400 * (uint32_t)i, 101, 1400,
+					 64800), NTFW_ACCEPT);
+	rig_free(&r);
+}
+
 /* GUARD.  A blind RST outside the window is invalid and ends nothing. */
 static void blind_rst_ignored(void **state)
 {
@@ -439,6 +534,8 @@ int main(void)
 		cmocka_unit_test(related_outer_dst_unchecked),
 		cmocka_unit_test(laterfrag_decides_port0_flow),
 		cmocka_unit_test(echo_request_rides_reverse_flow),
+		cmocka_unit_test(invalid_accept_opens_dropped_flow),
+		cmocka_unit_test(wscale_past_copy_range),
 		cmocka_unit_test(blind_rst_ignored),
 		cmocka_unit_test(related_never_handoff),
 	};
