@@ -30,7 +30,7 @@ endif
 
 CORE := conf parse policy lookup ifcache log features flow limiter engine stats record
 DAEMON := $(CORE) nfq worker reload offline main
-UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state
+UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)
