@@ -1581,12 +1581,13 @@ static int parse_queue(struct parser *ps, const struct tok *kw)
 }
 
 
-/* timeout tcp N udp N icmp N closed N: any of them, each once. */
+/* timeout tcp N udp N icmp N closed N dropped N: any of them, each once. */
 static int parse_timeout(struct parser *ps, const struct tok *kw)
 {
 	static const char *const names[NTFW_TC_MAX] = {
 		[NTFW_TC_TCP] = "tcp", [NTFW_TC_UDP] = "udp",
 		[NTFW_TC_OTHER] = "icmp", [NTFW_TC_CLOSED] = "closed",
+		[NTFW_TC_DROPPED] = "dropped",
 	};
 	unsigned int seen = 0, c;
 	unsigned long sec;
@@ -1599,7 +1600,7 @@ static int parse_timeout(struct parser *ps, const struct tok *kw)
 			if (tok_is(&t, names[c]))
 				break;
 		if (c == NTFW_TC_MAX) {
-			perr(ps, &t, "unknown timeout '%.*s' (tcp, udp, icmp or closed)",
+			perr(ps, &t, "unknown timeout '%.*s' (tcp, udp, icmp, closed or dropped)",
 			     (int)t.len, t.s);
 			return -1;
 		}
@@ -1857,6 +1858,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->timeout[NTFW_TC_UDP] = 60;
 	ps.conf->timeout[NTFW_TC_OTHER] = 30;
 	ps.conf->timeout[NTFW_TC_CLOSED] = 10;
+	ps.conf->timeout[NTFW_TC_DROPPED] = 10;
 	ps.conf->flows_max = NTFW_FLOWS_MAX_DEFAULT;
 	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;

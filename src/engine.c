@@ -101,10 +101,12 @@ static void flow_counters(struct ntfw_engine *e)
 }
 
 /*
- * ICMP other than echo has no connection: each such packet is judged by the
- * rules on its own, like conntrack, which tracks no state for them either.
- * So is a packet whose ports are unknown (a later fragment, a transport
- * header past the copy range): its flow is a catch-all of its two hosts.
+ * Packets that keep no state: ICMP other than echo has no connection, and
+ * conntrack tracks none for it either; a packet whose ports are unknown (a
+ * later fragment, a transport header past the copy range) would share one
+ * flow with every other such packet of its two hosts, and with a real
+ * flow on ports 0.  Each is judged by the rules on its own, outside the
+ * flow table.
  */
 static bool stateless(const struct ntfw_pkt *p)
 {
@@ -118,22 +120,33 @@ static bool stateless(const struct ntfw_pkt *p)
 	return false;
 }
 
+static bool echo_request(const struct ntfw_pkt *p)
+{
+	return (p->proto == IPPROTO_ICMP && p->icmp_type == 8) ||
+	       (p->proto == IPPROTO_ICMPV6 && p->icmp_type == 128);
+}
+
 /*
- * Decide the state of flow @f from @p: the first rule that matches it
- * without its per-packet conditions, or the default.  A flow decided again
- * after a reload is judged by its opening direction.
+ * Decide the state of flow @f from @p, seen in direction @dir: the first
+ * rule that matches it without its per-packet conditions, or the default.
+ * The flow is judged as the packet that opened it: a flow decided again
+ * after a reload turns a packet of the other direction round, and never
+ * trusts a guess of who the client is.
  */
-static void decide(const struct ntfw_conf *conf, struct ntfw_flow *f,
+static void decide(struct ntfw_engine *e, struct ntfw_flow *f,
 		   const struct ntfw_pkt *p, int dir, bool opening,
 		   struct ntfw_eval_ctx *ctx)
 {
+	const struct ntfw_conf *conf = e->conf;
 	struct ntfw_eval_ctx c = *ctx;
 	const struct ntfw_rule *r;
 	struct ntfw_pkt m;
 	unsigned int idx;
 
 	c.static_only = true;
-	if (!opening && dir) {
+	if (opening) {
+		f->open_dir = (uint8_t)dir;
+	} else if (dir != f->open_dir) {
 		ntfw_pkt_mirror(p, &m);
 		p = &m;
 	}
@@ -141,6 +154,7 @@ static void decide(const struct ntfw_conf *conf, struct ntfw_flow *f,
 	f->base = (uint16_t)idx;
 	f->sverdict = (uint8_t)(r ? r->verdict : conf->def);
 	f->decided = 1;
+	ntfw_flow_set_verdict(&e->flows, f, f->sverdict == NTFW_DROP);
 }
 
 /* A packet that follows flow @f: the per-packet rules above the one that
@@ -159,14 +173,28 @@ static enum ntfw_verdict follow(const struct ntfw_conf *conf,
 	return (enum ntfw_verdict)f->sverdict;
 }
 
-/* An ICMP error quoting a packet of a flow we decided: the flow's. */
+/* A packet judged by the rules alone, outside any flow. */
+static enum ntfw_verdict judge(const struct ntfw_conf *conf,
+			       const struct ntfw_pkt *p,
+			       struct ntfw_eval_ctx *ctx, unsigned int *idx)
+{
+	const struct ntfw_rule *r = ntfw_policy_eval(conf, p, ctx, idx);
+
+	return r ? r->verdict : conf->def;
+}
+
+/*
+ * An ICMP error quoting a packet of a flow we decided, sent back to that
+ * packet's source (as conntrack's nf_conntrack_inet_error() requires: an
+ * error quoting somebody else's packet is nobody's to receive).
+ */
 static struct ntfw_flow *related_flow(struct ntfw_engine *e,
 				      const struct ntfw_pkt *p)
 {
 	struct ntfw_flow *f;
 	int dir;
 
-	if (!(p->flags & NTFW_PKT_INNER))
+	if (!(p->flags & NTFW_PKT_INNER) || memcmp(p->dst, p->inner_src, 16))
 		return NULL;
 	f = ntfw_flow_lookup(&e->flows, p->family, p->inner_proto,
 			     p->inner_src, p->inner_sport, p->inner_dst,
@@ -184,6 +212,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	struct ntfw_eval_ctx ctx = {
 		.ifc = &e->ifc, .lim = &e->lim, .now_ns = m->ts_ns,
 	};
+	uint32_t wire;
 	const struct ntfw_rule *rule;
 	enum ntfw_malformed bad;
 	struct ntfw_flow *f;
@@ -216,14 +245,37 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		v = follow(conf, f, &p, &ctx, &idx);
 		goto counted;
 	}
-	f = ntfw_flow_packet(&e->flows, &p, m->ts_ns,
-			     m->wire_len ? m->wire_len : p.ip_len + 14, &dir,
-			     &ct);
+	/* No state: the rules alone.  Likewise an echo request from the
+	 * side that answered this identifier's requests so far: a new
+	 * exchange, not a reply (conntrack's inverse of a request is a
+	 * reply only). */
+	ctx.pstate = NTFW_ST_NEW;
+	if (stateless(&p) ||
+	    (echo_request(&p) &&
+	     (f = ntfw_flow_lookup(&e->flows, p.family, p.proto, p.src,
+				   p.sport, p.dst, p.dport, &dir)) && dir)) {
+		v = judge(conf, &p, &ctx, &idx);
+		goto counted;
+	}
+	wire = m->wire_len ? m->wire_len : p.ip_len + 14;
+	f = ntfw_flow_packet(&e->flows, &p, m->ts_ns, wire, &dir, &ct);
+	/*
+	 * A dropped flow binds only the direction that opened it, as
+	 * conntrack forgets a dropped first packet and pf keeps no state
+	 * for a blocked one: a packet the other way opens a flow of its own
+	 * (a spoofed packet must not cut the host's own traffic).
+	 */
+	if (ct != NTFW_CT_NEW && f->decided && f->sverdict == NTFW_DROP &&
+	    dir != f->open_dir) {
+		ntfw_flow_end_now(&e->flows, f, NTFW_END_REOPENED);
+		f = ntfw_flow_packet(&e->flows, &p, m->ts_ns, wire, &dir, &ct);
+	}
 	ctx.flow = f;
 	ctx.new_flow = ct == NTFW_CT_NEW;
 	if (ct == NTFW_CT_INVALID) {
 		/* Out of the flow's window: the per-packet rules (state
-		 * invalid) may take it, else the "invalid" verdict. */
+		 * invalid) may take it, else the "invalid" verdict, which
+		 * is never looser than the flow's own. */
 		ctx.pstate = NTFW_ST_INVALID;
 		rule = ntfw_policy_eval_dynamic(conf, &p, &ctx, conf->nrules,
 						&idx);
@@ -234,12 +286,13 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		STAT_INC(st->state_pkts[NTFW_ST_INVALID]);
 		STAT_INC(st->invalid_unmatched);
 		v = conf->invalid;
+		if (!f->decided || f->sverdict == NTFW_DROP)
+			v = NTFW_DROP;
 		goto out;
 	}
-	ctx.pstate = ct == NTFW_CT_NEW || stateless(&p) ? NTFW_ST_NEW :
-							   NTFW_ST_ESTABLISHED;
+	ctx.pstate = ct == NTFW_CT_NEW ? NTFW_ST_NEW : NTFW_ST_ESTABLISHED;
 	if (ctx.pstate == NTFW_ST_NEW || !f->decided)
-		decide(conf, f, &p, dir, ctx.pstate == NTFW_ST_NEW, &ctx);
+		decide(e, f, &p, dir, ctx.pstate == NTFW_ST_NEW, &ctx);
 	v = follow(conf, f, &p, &ctx, &idx);
 	/* The record names the rule that admitted the flow, or the first
 	 * that dropped any of its packets. */
@@ -252,8 +305,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	 * mark together with its dropped first packet).  Only on a packet of
 	 * the connection itself, never on an error that quotes it. */
 	if (handoff && !m->ct_related && v == NTFW_ACCEPT &&
-	    f->sverdict == NTFW_ACCEPT &&
-	    conf->fastpath_after && !f->handoff && !stateless(&p) &&
+	    f->sverdict == NTFW_ACCEPT && conf->fastpath_after && !f->handoff &&
 	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&
 	    ntfw_policy_final(conf, &p, &ctx, f->base)) {
 		f->handoff = 1;

@@ -21,11 +21,12 @@ static const char *const end_names[] = {
 	[NTFW_END_NONE] = "none", [NTFW_END_FIN] = "fin",
 	[NTFW_END_RST] = "rst",	  [NTFW_END_TIMEOUT] = "timeout",
 	[NTFW_END_EVICTED] = "evicted", [NTFW_END_EOF] = "eof",
+	[NTFW_END_REOPENED] = "reopened",
 };
 
 const char *ntfw_flow_end_name(enum ntfw_flow_end e)
 {
-	return e <= NTFW_END_EOF ? end_names[e] : "unknown";
+	return e <= NTFW_END_REOPENED ? end_names[e] : "unknown";
 }
 
 int ntfw_flow_table_init(struct ntfw_flow_table *t, uint32_t max,
@@ -251,22 +252,53 @@ void ntfw_flow_flush(struct ntfw_flow_table *t, enum ntfw_flow_end why)
 			flow_end(t, t->head[c], why);
 }
 
-/* The table is full: end the flow idle for longest, whatever its class. */
+/*
+ * The table is full: end a dropped flow if there is one (an attacker's
+ * flood of dropped packets must not push out accepted connections),
+ * otherwise the flow idle for longest, whatever its class.
+ */
 static void evict_oldest(struct ntfw_flow_table *t)
 {
-	uint32_t victim = NTFW_FLOW_NONE;
+	uint32_t victim = t->head[NTFW_TC_DROPPED];
 	int c;
 
-	for (c = 0; c < NTFW_TC_MAX; c++) {
-		uint32_t i = t->head[c];
+	if (victim == NTFW_FLOW_NONE) {
+		for (c = 0; c < NTFW_TC_MAX; c++) {
+			uint32_t i = t->head[c];
 
-		if (i != NTFW_FLOW_NONE &&
-		    (victim == NTFW_FLOW_NONE ||
-		     t->pool[i].last_ns < t->pool[victim].last_ns))
-			victim = i;
+			if (i != NTFW_FLOW_NONE &&
+			    (victim == NTFW_FLOW_NONE ||
+			     t->pool[i].last_ns < t->pool[victim].last_ns))
+				victim = i;
+		}
 	}
 	t->evicted++;
 	flow_end(t, victim, NTFW_END_EVICTED);
+}
+
+void ntfw_flow_end_now(struct ntfw_flow_table *t, struct ntfw_flow *f,
+		       enum ntfw_flow_end why)
+{
+	flow_end(t, (uint32_t)(f - t->pool), why);
+}
+
+/* Placed after tclass_of() below. */
+static uint8_t tclass_of(uint8_t proto);
+
+void ntfw_flow_set_verdict(struct ntfw_flow_table *t, struct ntfw_flow *f,
+			   bool dropped)
+{
+	uint32_t i = (uint32_t)(f - t->pool);
+	uint8_t c = f->tclass;
+
+	if (c == NTFW_TC_CLOSED)
+		return;
+	c = dropped ? NTFW_TC_DROPPED : tclass_of(f->proto);
+	if (c == f->tclass)
+		return;
+	lru_unlink(t, i);
+	f->tclass = c;
+	lru_append(t, i);
 }
 
 /* ---- lookup and creation ---- */
@@ -438,7 +470,11 @@ static void syn_init(struct tcp_track *tt, const struct ntfw_pkt *p, int dir)
 	s->maxwin = p->tcp_win ? p->tcp_win : 1;
 	s->maxack = 0;
 	tt->tdir[dir] = 0;
-	if (p->tcp_wscale >= 0)
+	/* An option the copy range cut off may be there: take the largest
+	 * scale (liberal windows), never none (windows too small). */
+	if (p->tcp_wscale == NTFW_WSCALE_UNKNOWN)
+		tt->tdir[dir] = NTFW_TD_WSOPT | TCP_MAX_WSCALE;
+	else if (p->tcp_wscale >= 0)
 		tt->tdir[dir] = NTFW_TD_WSOPT |
 				(p->tcp_wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE :
 								  p->tcp_wscale);
@@ -477,9 +513,11 @@ static enum tcp_res syn_again(struct tcp_track *tt, const struct ntfw_pkt *p,
 	/* The same SYN again, nothing sent since: a retransmission. */
 	if ((tt->state & syn_me) && seg_end(p) == s->end)
 		return TCP_VALID;
-	/* RFC 1122 4.2.2.13: once the old connection is over, a SYN with a
-	 * sequence number past it opens the next one on the same ports. */
-	if (!ack && closed && after(p->tcp_seq, s->end))
+	/* Once the old connection is over (RST, or both FINs acked), a SYN
+	 * opens the next one on the same ports, whatever its sequence
+	 * number, as conntrack reopens a closed connection: the new one is
+	 * a new flow, judged by the rules. */
+	if (!ack && closed)
 		return TCP_REOPEN;
 	/* RFC 793: a sender reinitialised before any answer "must only be
 	 * sure to use sequence numbers larger than those recently used". */

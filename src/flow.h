@@ -19,6 +19,7 @@ enum ntfw_flow_end {
 	NTFW_END_TIMEOUT,
 	NTFW_END_EVICTED,
 	NTFW_END_EOF,
+	NTFW_END_REOPENED,	/* dropped, then opened the other way round */
 };
 
 const char *ntfw_flow_end_name(enum ntfw_flow_end e);
@@ -29,6 +30,7 @@ enum ntfw_tclass {
 	NTFW_TC_UDP,
 	NTFW_TC_OTHER,	/* ICMP, ICMPv6 and other protocols */
 	NTFW_TC_CLOSED,	/* TCP after RST / both FINs acked: stragglers */
+	NTFW_TC_DROPPED, /* decided drop: short-lived, evicted first */
 	NTFW_TC_MAX,
 };
 
@@ -73,6 +75,7 @@ struct ntfw_flow {
 	uint8_t handoff;	/* accepted for good: the kernel has it now */
 	uint8_t decided;	/* its state below holds (not before a reload) */
 	uint8_t sverdict;	/* enum ntfw_verdict: the flow's state */
+	uint8_t open_dir;	/* direction of the packet that decided it */
 	uint16_t base;		/* the rule that decided the state, nrules:
 				 * the default */
 	uint16_t cport, sport;	/* client and server port (ICMP: echo id) */
@@ -130,6 +133,18 @@ void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
  */
 void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
 			const uint16_t *map, unsigned int n, uint16_t gone);
+
+/*
+ * The flow's state is now @dropped or accepted: a dropped flow moves to the short-lived
+ * list that a full table evicts first (unless TCP closed it already), an
+ * accepted one back to its protocol's.
+ */
+void ntfw_flow_set_verdict(struct ntfw_flow_table *t, struct ntfw_flow *f,
+			   bool dropped);
+
+/* End @f now, with @why (its record is written). */
+void ntfw_flow_end_now(struct ntfw_flow_table *t, struct ntfw_flow *f,
+		       enum ntfw_flow_end why);
 
 /* A reload renumbered the rules: each flow's rule index i below @n
  * becomes @map[i]. */

@@ -51,15 +51,16 @@ static inline uint32_t rd32(const uint8_t *b)
 	       (uint32_t)b[2] << 8 | b[3];
 }
 
-/* The window scale option (RFC 7323) of a SYN, or -1; options are walked
- * within @len bytes only, and a malformed list just ends the walk. */
-static int8_t tcp_wscale(const uint8_t *o, size_t len)
+/* The window scale option (RFC 7323) of a SYN, or -1, or
+ * NTFW_WSCALE_UNKNOWN when the copy (@len of the @full option bytes) ends
+ * before it could be found; a malformed list just ends the walk. */
+static int8_t tcp_wscale(const uint8_t *o, size_t len, size_t full)
 {
 	size_t i = 0;
 
 	while (i < len) {
 		if (o[i] == 0) /* end of options */
-			break;
+			return -1;
 		if (o[i] == 1) { /* no-op */
 			i++;
 			continue;
@@ -70,7 +71,8 @@ static int8_t tcp_wscale(const uint8_t *o, size_t len)
 			return (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
 		i += o[i + 1];
 	}
-	return -1;
+	/* The walk stopped at the copy range: the option may lie past it. */
+	return len < full ? NTFW_WSCALE_UNKNOWN : -1;
 }
 
 static size_t min_sz(size_t a, size_t b)
@@ -279,7 +281,8 @@ static enum ntfw_malformed parse_l4(const uint8_t *data, size_t off,
 		/* Options only as far as they were copied. */
 		if (p->tcp_flags & NTFW_TCP_SYN)
 			p->tcp_wscale = tcp_wscale(h + 20,
-						   min_sz(hlen, cap - off) - 20);
+						   min_sz(hlen, cap - off) - 20,
+						   hlen - 20);
 		break;
 	case IPPROTO_UDP:
 		/* The length field is not checked: Linux takes a length of 0

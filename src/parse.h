@@ -27,6 +27,8 @@ const char *ntfw_malformed_name(enum ntfw_malformed m);
 #define NTFW_PKT_PROTO_UNKNOWN (1u << 5) /* the IPv6 extension chain goes on past
 					  * the copied bytes: so does the protocol */
 
+#define NTFW_WSCALE_UNKNOWN (-2)
+
 #define NTFW_TCP_FIN 0x01
 #define NTFW_TCP_SYN 0x02
 #define NTFW_TCP_RST 0x04
@@ -51,7 +53,8 @@ struct ntfw_pkt {
 	uint16_t sport;
 	uint16_t dport;		/* ICMP echo: the identifier in both */
 	uint16_t tcp_win;
-	int8_t tcp_wscale;	/* window scale option of a SYN, -1 if none */
+	int8_t tcp_wscale;	/* window scale option of a SYN, -1 if none,
+				 * NTFW_WSCALE_UNKNOWN: options not copied */
 	uint16_t l4_off;	/* offset of the transport header */
 	uint16_t payload_off;	/* offset of the transport payload */
 	uint32_t ip_len;	/* IP total length (IPv6: 40 + payload length) */
