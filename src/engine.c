@@ -25,6 +25,18 @@ static struct ntfw_flow_timeouts timeouts_of(const struct ntfw_conf *conf)
 	return to;
 }
 
+/* A flow ended: it is no longer anybody's to relate errors to. */
+static void flow_ended(const struct ntfw_flow *f, void *arg)
+{
+	struct ntfw_engine *e = arg;
+
+	if (e->rel && f->decided)
+		ntfw_relate_del(e->rel, f->family, f->proto, f->caddr,
+				f->cport, f->saddr, f->sport);
+	if (e->on_end)
+		e->on_end(f, e->on_end_arg);
+}
+
 int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,
 		     uint32_t flows_max, ntfw_flow_end_cb on_end, void *arg)
 {
@@ -33,9 +45,11 @@ int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,
 
 	memset(e, 0, sizeof(*e));
 	e->conf = conf;
+	e->on_end = on_end;
+	e->on_end_arg = arg;
 	if (ntfw_stats_init(&e->stats, conf))
 		return -1;
-	rc = ntfw_flow_table_init(&e->flows, flows_max, &to, on_end, arg);
+	rc = ntfw_flow_table_init(&e->flows, flows_max, &to, flow_ended, e);
 	if (!rc)
 		rc = ntfw_limiter_init(&e->lim, flows_max);
 	if (rc) {
@@ -71,6 +85,19 @@ static void fps_map(const struct ntfw_conf *from, const struct ntfw_conf *to,
 	}
 }
 
+/* After a reload: what the other workers may read of this one's flows. */
+static void republish(struct ntfw_flow *f, void *arg)
+{
+	struct ntfw_engine *e = arg;
+
+	if (f->decided)
+		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
+				f->saddr, f->sport, f->sverdict, f->base);
+	else
+		ntfw_relate_del(e->rel, f->family, f->proto, f->caddr,
+				f->cport, f->saddr, f->sport);
+}
+
 void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
 {
 	struct ntfw_flow_timeouts to = timeouts_of(s->conf);
@@ -87,6 +114,8 @@ void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
 	/* Buckets are keyed by rule index, which means another rule now. */
 	ntfw_limiter_reset(&e->lim);
 	e->conf = s->conf;
+	if (e->rel)
+		ntfw_flow_foreach(&e->flows, republish, e);
 }
 
 static void flow_counters(struct ntfw_engine *e)
@@ -155,6 +184,9 @@ static void decide(struct ntfw_engine *e, struct ntfw_flow *f,
 	f->sverdict = (uint8_t)(r ? r->verdict : conf->def);
 	f->decided = 1;
 	ntfw_flow_set_verdict(&e->flows, f, f->sverdict == NTFW_DROP);
+	if (e->rel)
+		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
+				f->saddr, f->sport, f->sverdict, f->base);
 }
 
 /* A packet that follows flow @f: the per-packet rules above the one that
@@ -171,6 +203,34 @@ static enum ntfw_verdict follow(const struct ntfw_conf *conf,
 		return r->verdict;
 	*idx = f->base;
 	return (enum ntfw_verdict)f->sverdict;
+}
+
+/* An error about a flow of another worker: its verdict and rule, without
+ * the flow itself (so "flow" conditions do not hold for it). */
+static bool related_elsewhere(struct ntfw_engine *e, const struct ntfw_pkt *p,
+			      struct ntfw_eval_ctx *ctx, enum ntfw_verdict *v,
+			      unsigned int *idx)
+{
+	const struct ntfw_rule *r;
+	uint8_t verdict;
+	uint16_t base;
+
+	if (!e->rel || !(p->flags & NTFW_PKT_INNER) ||
+	    memcmp(p->dst, p->inner_src, 16) ||
+	    !ntfw_relate_get(e->rel, p->family, p->inner_proto, p->inner_src,
+			     p->inner_sport, p->inner_dst, p->inner_dport,
+			     &verdict, &base) ||
+	    base > e->conf->nrules)
+		return false;
+	ctx->pstate = NTFW_ST_RELATED;
+	r = ntfw_policy_eval_dynamic(e->conf, p, ctx, base, idx);
+	if (r) {
+		*v = r->verdict;
+	} else {
+		*v = (enum ntfw_verdict)verdict;
+		*idx = base;
+	}
+	return true;
 }
 
 /* A packet judged by the rules alone, outside any flow. */
@@ -245,6 +305,8 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		v = follow(conf, f, &p, &ctx, &idx);
 		goto counted;
 	}
+	if (related_elsewhere(e, &p, &ctx, &v, &idx))
+		goto counted;
 	/* No state: the rules alone.  Likewise an echo request from the
 	 * side that answered this identifier's requests so far: a new
 	 * exchange, not a reply (conntrack's inverse of a request is a

@@ -8,6 +8,7 @@
 #include "ifcache.h"
 #include "limiter.h"
 #include "policy.h"
+#include "relate.h"
 #include "stats.h"
 
 struct ntfw_conf;
@@ -32,6 +33,11 @@ struct ntfw_engine {
 	struct ntfw_flow_table flows;
 	struct ntfw_limiter lim;
 	struct ntfw_ifcache ifc;
+	/* Shared by the workers of several queues (NULL: one queue, or
+	 * offline): the decided flows, for errors queued to another. */
+	struct ntfw_relate *rel;
+	ntfw_flow_end_cb on_end;	/* the caller's */
+	void *on_end_arg;
 };
 
 int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,

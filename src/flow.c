@@ -276,6 +276,18 @@ static void evict_oldest(struct ntfw_flow_table *t)
 	flow_end(t, victim, NTFW_END_EVICTED);
 }
 
+void ntfw_flow_foreach(struct ntfw_flow_table *t,
+		       void (*cb)(struct ntfw_flow *f, void *arg), void *arg)
+{
+	unsigned int c;
+	uint32_t i;
+
+	/* The lists hold every flow in use, and only those. */
+	for (c = 0; c < NTFW_TC_MAX; c++)
+		for (i = t->head[c]; i != NTFW_FLOW_NONE; i = t->pool[i].next)
+			cb(&t->pool[i], arg);
+}
+
 void ntfw_flow_end_now(struct ntfw_flow_table *t, struct ntfw_flow *f,
 		       enum ntfw_flow_end why)
 {

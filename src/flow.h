@@ -142,6 +142,10 @@ void ntfw_flow_redecide(struct ntfw_flow_table *t, bool keep,
 void ntfw_flow_set_verdict(struct ntfw_flow_table *t, struct ntfw_flow *f,
 			   bool dropped);
 
+/* Call @cb for every flow in the table. */
+void ntfw_flow_foreach(struct ntfw_flow_table *t,
+		       void (*cb)(struct ntfw_flow *f, void *arg), void *arg);
+
 /* End @f now, with @why (its record is written). */
 void ntfw_flow_end_now(struct ntfw_flow_table *t, struct ntfw_flow *f,
 		       enum ntfw_flow_end why);

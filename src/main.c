@@ -101,9 +101,16 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	}
 	if (ntfw_event_log_open(conf, &d.log_fd))
 		goto out;
-	/* Each worker owns a shard of the flow table, no lock shared. */
+	/* Each worker owns a shard of the flow table, no lock shared; with
+	 * several, they publish their decided flows for each other's ICMP
+	 * errors (relate.c). */
 	if (shard < 64)
 		shard = 64;
+	if (nq > 1) {
+		d.rel = ntfw_relate_new(shard * nq);
+		if (!d.rel)
+			fatal("startup");
+	}
 	for (i = 0; i < nq; i++, bound++) {
 		uint16_t q = (uint16_t)(conf->queue_lo + i);
 		int err = ntfw_worker_init(&d.w[i], q, conf, shard, stop_fd,
@@ -124,6 +131,7 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 				log_warn("cannot bind queue %u", q);
 			goto out;
 		}
+		d.w[i].engine.rel = d.rel;
 	}
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
@@ -177,6 +185,7 @@ out:
 	for (i = 0; i < bound; i++)
 		ntfw_worker_free(&d.w[i]);
 	free(d.w);
+	ntfw_relate_free(d.rel);
 	close(stop_fd);
 	close(d.ack_fd);
 	if (d.log_fd >= 0)

@@ -8,6 +8,8 @@ struct ntfw_conf;
 struct ntfw_worker;
 
 /* What the main thread holds while the workers answer packets. */
+struct ntfw_relate;
+
 struct ntfw_daemon {
 	const char *path;	/* the configuration file, read on SIGHUP */
 	struct ntfw_conf *conf;	/* the running configuration */
@@ -18,6 +20,7 @@ struct ntfw_daemon {
 	uint64_t gen;		/* generation of the running configuration */
 	uint64_t reloads;	/* reloads done, and refused */
 	uint64_t reload_failures;
+	struct ntfw_relate *rel;	/* decided flows, several queues */
 };
 
 /* Open the event log of @conf into *@fd (-1 when there is none).

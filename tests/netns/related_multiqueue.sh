@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# HOLE (fails today): with several queues, an ICMP error is queued by the
-# hash of its own addresses and protocol (ICMP), not the flow's (UDP or
-# TCP), so it lands in another worker's flow shard most of the time, is
-# not found related, and meets the rules: under default drop the server's
-# port-unreachable (or a router's fragmentation-needed, which PMTU
-# discovery needs) is dropped.  One queue gets every one through.
+# With several queues, the kernel queues an ICMP error by the hash of its
+# own addresses and protocol (ICMP), not the flow's (UDP or TCP), so it
+# lands in another worker than its flow most of the time.  The workers
+# publish their decided flows to each other (src/relate.c): under default
+# drop the server's port-unreachable (like a router's
+# fragmentation-needed, which path MTU discovery needs) reaches every
+# client.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd ip python3 iptables ip6tables

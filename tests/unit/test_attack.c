@@ -5,8 +5,8 @@
  * test that fails names a hole: a packet a rule should drop that gets in,
  * or legitimate traffic that a spoofed packet gets dropped.
  *
- * Tests marked HOLE fail on the code they were written against; those
- * marked GUARD pass and keep a defence in place.
+ * Tests marked HOLE failed on the code they were written against and
+ * keep the fix in place; those marked GUARD passed from the start.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -344,6 +344,37 @@ static void handoff_finality(void **state)
 	rig_free(&r);
 }
 
+/* With several queues, an error queued to another worker than its flow's
+ * follows the flow all the same, through the shared table of decided
+ * flows; a flow that ended is forgotten there. */
+static void related_other_worker(void **state)
+{
+	struct ntfw_relate *rel = ntfw_relate_new(256);
+	struct rig a, b;
+
+	assert_non_null(rel);
+	rig_init(&a, "default drop\naccept name dns proto udp dport 53\n");
+	rig_init(&b, "default drop\naccept name dns proto udp dport 53\n");
+	a.e.rel = b.e.rel = rel;
+	assert_int_equal(udp(&a, C, S, 40000, 53), NTFW_ACCEPT);
+	assert_int_equal(udp(&a, C, S, 40001, 54), NTFW_DROP);
+	assert_int_equal(icmp_err(&b, S, C, 3, 3, C, 40000, S, 53), NTFW_ACCEPT);
+	assert_int_equal(b.e.stats.state_pkts[NTFW_ST_RELATED], 1);
+	assert_int_equal(b.e.stats.rule_pkts[0], 1);
+	assert_int_equal(icmp_err(&b, S, C, 3, 3, C, 40001, S, 54), NTFW_DROP);
+	assert_int_equal(b.e.stats.state_pkts[NTFW_ST_RELATED], 2);
+	/* Not sent back to the quoted packet's source: the rules. */
+	assert_int_equal(icmp_err(&b, S, "10.213.0.9", 3, 3, C, 40000, S, 53),
+			 NTFW_DROP);
+	assert_int_equal(b.e.stats.state_pkts[NTFW_ST_RELATED], 2);
+	/* The flows end: the errors meet the rules (default drop). */
+	ntfw_engine_flush(&a.e);
+	assert_int_equal(icmp_err(&b, S, C, 3, 3, C, 40000, S, 53), NTFW_DROP);
+	rig_free(&a);
+	rig_free(&b);
+	ntfw_relate_free(rel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +387,7 @@ int main(void)
 		cmocka_unit_test(state_without_ctx),
 		cmocka_unit_test(reload_reevaluate_or_keep),
 		cmocka_unit_test(handoff_finality),
+		cmocka_unit_test(related_other_worker),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
