@@ -124,8 +124,9 @@ static void full_conversation(void **state)
 	assert_int_equal(val(&c, NTFW_F_MAX_SEGM_C2S), 100);
 	assert_int_equal(val(&c, NTFW_F_MIN_SEGM_S2C), 552);
 	assert_int_equal(val(&c, NTFW_F_MAX_SEGM_S2C), 1448);
-	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_C2S), 100);
-	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_S2C), 1000);
+	/* tcptrace's (int)(bytes / (pkts + .001)) */
+	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_C2S), 99);
+	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_S2C), 999);
 	/* SYN, request, FIN; SYN-ACK, the response's last segment, FIN */
 	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_C2S), 3);
 	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_S2C), 3);
@@ -464,40 +465,40 @@ static void median(void **state)
 	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_C2S), 250);
 	assert_true(ntfw_features_med_exact(&f, C2S));
 
-	/* up to 64 packets in all, both directions stay exact */
-	for (i = 0; i < 40; i++) {
+	/* up to 32 packets in all, both directions stay exact */
+	for (i = 0; i < 20; i++) {
 		p.ip_len = 1000 + i;
 		ntfw_features_update(&f, &p, S2C, i, p.ip_len + 14);
 	}
-	for (i = 0; i < 19; i++) {
+	for (i = 0; i < 7; i++) {
 		p.ip_len = 52;
 		ntfw_features_update(&f, &p, C2S, i, 66);
 	}
 	assert_true(ntfw_features_med_exact(&f, C2S));
 	assert_true(ntfw_features_med_exact(&f, S2C));
 	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_C2S), 52);
-	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 1019);
-	/* the 65th: the direction with more values gives way */
+	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 1009);
+	/* the 33rd: the direction with more values gives way */
 	p.ip_len = 1040;
 	ntfw_features_update(&f, &p, S2C, 99, 1054);
 	assert_true(ntfw_features_med_exact(&f, C2S));
 	assert_false(ntfw_features_med_exact(&f, S2C));
-	/* 41 values in [1000, 1040], the median 1020: ranks 0-23 fall in
-	 * the bucket [896, 1024), estimated within it */
-	assert_in_range(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 896,
-			1152);
-	/* c2s keeps up to 32 exact values */
-	for (i = 0; i < 8; i++) {
+	/* 21 values in [1000, 1040], the median 1010: ranks 0-19 fall in
+	 * the bucket [768, 1024), estimated within it */
+	assert_in_range(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 768,
+			1024);
+	/* c2s keeps up to 16 exact values */
+	for (i = 0; i < 4; i++) {
 		p.ip_len = 52;
 		ntfw_features_update(&f, &p, C2S, i, 66);
 	}
 	assert_true(ntfw_features_med_exact(&f, C2S));
-	assert_int_equal(f.d[C2S].pkts, 32);
+	assert_int_equal(f.d[C2S].pkts, 16);
 	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_C2S), 52);
 	p.ip_len = 1500;
 	ntfw_features_update(&f, &p, C2S, 99, 1514);
 	assert_false(ntfw_features_med_exact(&f, C2S));
-	assert_in_range(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_C2S), 48, 56);
+	assert_in_range(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_C2S), 48, 64);
 	/* a long flow of 1500-byte packets and ACKs: 1500 exactly, as
 	 * 1500 has a bucket of its own; counters halve, never overflow */
 	for (i = 0; i < 300000; i++) {
@@ -515,19 +516,19 @@ static void median_one_direction(void **state)
 	unsigned int i;
 
 	ntfw_features_init(&f);
-	/* a one-way flow is exact for 64 packets */
-	for (i = 1; i <= 64; i++) {
-		p.ip_len = 65 - i;	/* 64 .. 1 */
+	/* a one-way flow is exact for 32 packets */
+	for (i = 1; i <= 32; i++) {
+		p.ip_len = 33 - i;	/* 32 .. 1 */
 		ntfw_features_update(&f, &p, S2C, i, 100);
 	}
 	assert_true(ntfw_features_med_exact(&f, S2C));
-	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 32);
+	assert_int_equal(ntfw_feature_value(&f, NTFW_F_MED_IP_BYTES_S2C), 16);
 	p.ip_len = 70000; /* beyond 16 bits (IPv6), clamped */
-	ntfw_features_update(&f, &p, S2C, 65, 100);
+	ntfw_features_update(&f, &p, S2C, 33, 100);
 	assert_false(ntfw_features_med_exact(&f, S2C));
 	assert_true(ntfw_features_med_exact(&f, C2S));
 	/* the other direction now has half the slots */
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < 16; i++) {
 		p.ip_len = 40;
 		ntfw_features_update(&f, &p, C2S, i, 54);
 	}
@@ -710,6 +711,6 @@ int main(void)
 		cmocka_unit_test(export),
 	};
 
-	_Static_assert(sizeof(struct ntfw_features) <= 400, "flow size");
+	_Static_assert(sizeof(struct ntfw_features) <= 416, "flow size");
 	return cmocka_run_group_tests_name("features", tests, NULL, NULL);
 }
