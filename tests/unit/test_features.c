@@ -445,6 +445,161 @@ static void quadrant_boundary(void **state)
 	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_C2S), 1 + 1);
 }
 
+/*
+ * An ACK that ends inside a segment (a TSO super-segment seen at the
+ * sender, a data + FIN segment acked before its FIN) acks it
+ * cumulatively: no sample, and the ACK of its end is a duplicate
+ * (rexmit.c:ack_in()).  tcptrace 6.6.7 on the same packets agrees.
+ */
+static void ack_inside_segment(void **state)
+{
+	struct conv c;
+	uint32_t s;
+
+	handshake(&c, 100, 500);
+	s = c.seq[S2C];
+	tcp(&c, S2C, ACK, 4000);
+	tcp_at(&c, C2S, ACK, 101, s + 2000, 0, 1000);	/* inside */
+	tcp_at(&c, C2S, ACK, 101, s + 4000, 0, 1000);	/* its end */
+	tcp(&c, S2C, ACK, 1000);
+	tcp(&c, C2S, ACK, 0);				/* a sample */
+	/* data + FIN: the data acked first, then the FIN */
+	tcp(&c, S2C, FIN | ACK, 100);
+	tcp_at(&c, C2S, ACK, 101, c.seq[S2C] - 1, 0, 1000);
+	tcp(&c, C2S, ACK, 0);
+	/* SYN-ACK and the 1000 bytes */
+	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_S2C), 2);
+	assert_int_equal(val(&c, NTFW_F_REXMIT_S2C), 0);
+}
+
+/* A SYN is never a window probe: retransmitted after a SYN-ACK with
+ * window 0, it is a retransmission; data or a FIN then is a probe. */
+static void syn_zero_window(void **state)
+{
+	struct conv c;
+
+	conv_init(&c, 100, 500);
+	tcp_at(&c, C2S, SYN, 100, 0, 0, 1000);
+	tcp_at(&c, S2C, SYN | ACK, 500, 101, 0, 0);
+	tcp_at(&c, C2S, SYN, 100, 0, 0, 1000);
+	assert_int_equal(val(&c, NTFW_F_REXMIT_C2S), 1);
+	tcp_at(&c, C2S, ACK, 101, 501, 10, 1000);
+	tcp_at(&c, C2S, ACK, 101, 501, 10, 1000);
+	tcp_at(&c, C2S, FIN | ACK, 111, 501, 0, 1000);
+	tcp_at(&c, C2S, FIN | ACK, 111, 501, 0, 1000);
+	assert_int_equal(val(&c, NTFW_F_REXMIT_C2S), 1);
+}
+
+/*
+ * Several holes at once (segments lost before the capture point): data
+ * filling each is new, data sent into a filled one again is not, and the
+ * ACKs of segments sent before a filler give no sample.
+ */
+static void several_holes(void **state)
+{
+	struct conv c;
+	uint32_t s;
+
+	handshake(&c, 100, 500);
+	s = c.seq[S2C];
+	tcp_at(&c, S2C, ACK, s, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 200, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 400, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 100, 101, 100, 1000);	/* fills hole 1 */
+	tcp_at(&c, S2C, ACK, s + 300, 101, 100, 1000);	/* fills hole 2 */
+	tcp_at(&c, C2S, ACK, 101, s + 100, 0, 1000);	/* sample */
+	tcp_at(&c, C2S, ACK, 101, s + 200, 0, 1000);	/* the filler: sample */
+	tcp_at(&c, C2S, ACK, 101, s + 300, 0, 1000);	/* sent before it */
+	tcp_at(&c, C2S, ACK, 101, s + 400, 0, 1000);	/* the filler: sample */
+	tcp_at(&c, C2S, ACK, 101, s + 500, 0, 1000);	/* sent before it */
+	assert_int_equal(val(&c, NTFW_F_REXMIT_S2C), 0);
+	assert_int_equal(val(&c, NTFW_F_INIT_WIN_PKTS_S2C), 5);
+	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_S2C), 1 + 3);
+
+	/* four holes, filled in pieces and out of order */
+	handshake(&c, 100, 500);
+	s = c.seq[S2C];
+	tcp_at(&c, S2C, ACK, s, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 200, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 400, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 600, 101, 100, 1000);
+	/* the data below the first hole acked: four fit (features.c) */
+	tcp_at(&c, C2S, ACK, 101, s + 100, 0, 1000);
+	tcp_at(&c, S2C, ACK, s + 800, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 700, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 300, 101, 50, 1000);
+	tcp_at(&c, S2C, ACK, s + 100, 101, 100, 1000);
+	tcp_at(&c, S2C, ACK, s + 350, 101, 50, 1000);
+	tcp_at(&c, S2C, ACK, s + 500, 101, 100, 1000);
+	assert_int_equal(val(&c, NTFW_F_REXMIT_S2C), 0);
+	tcp_at(&c, S2C, ACK, s + 300, 101, 50, 1000);	/* again */
+	assert_int_equal(val(&c, NTFW_F_REXMIT_S2C), 1);
+	/* the ACK closed the initial window after four */
+	assert_int_equal(val(&c, NTFW_F_INIT_WIN_PKTS_S2C), 4);
+}
+
+/* A SYN again with another ISN: the initial window follows the new one
+ * (tcptrace's syn is the last SYN's). */
+static void new_isn(void **state)
+{
+	struct conv c;
+
+	conv_init(&c, 9000, 500);
+	tcp_at(&c, C2S, SYN, 100, 0, 0, 1000);
+	tcp(&c, C2S, SYN, 0);			/* ISN 9000 */
+	tcp(&c, S2C, SYN | ACK, 0);
+	tcp(&c, C2S, ACK, 0);
+	tcp(&c, C2S, PSH | ACK, 10);
+	tcp(&c, S2C, ACK, 0);
+	assert_int_equal(val(&c, NTFW_F_REXMIT_C2S), 0);
+	assert_int_equal(val(&c, NTFW_F_INIT_WIN_PKTS_C2S), 1);
+	assert_int_equal(val(&c, NTFW_F_INIT_WIN_BYTES_C2S), 10);
+	/* the new SYN and the 10 bytes */
+	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_C2S), 2);
+}
+
+/* A retransmission in the same microsecond as a segment sent before it
+ * does not spoil that segment's sample: tcptrace compares times. */
+static void same_microsecond(void **state)
+{
+	struct conv c;
+	uint32_t s;
+
+	handshake(&c, 100, 500);
+	s = c.seq[S2C];
+	tcp(&c, S2C, ACK, 100);
+	tcp(&c, S2C, ACK, 100);
+	c.now -= 1000;				/* the same microsecond */
+	tcp_at(&c, S2C, ACK, s, 101, 100, 1000);
+	tcp_at(&c, C2S, ACK, 101, s + 100, 0, 1000);	/* retransmitted */
+	tcp_at(&c, C2S, ACK, 101, s + 200, 0, 1000);	/* a sample */
+	assert_int_equal(val(&c, NTFW_F_REXMIT_S2C), 1);
+	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_S2C), 1 + 1);
+	/* a microsecond later, it would have spoilt it */
+	handshake(&c, 100, 500);
+	tcp(&c, S2C, ACK, 100);
+	tcp(&c, S2C, ACK, 100);
+	tcp_at(&c, S2C, ACK, s, 101, 100, 1000);
+	tcp_at(&c, C2S, ACK, 101, s + 100, 0, 1000);
+	tcp_at(&c, C2S, ACK, 101, s + 200, 0, 1000);
+	assert_int_equal(val(&c, NTFW_F_RTT_SAMPLES_S2C), 1);
+}
+
+/* avg_segm is tcptrace's (int)(bytes / (pkts + .001)). */
+static void avg_segm(void **state)
+{
+	struct conv c;
+
+	handshake(&c, 100, 500);
+	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_S2C), 0);
+	tcp(&c, S2C, ACK, 1448);
+	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_S2C), 1446);
+	tcp(&c, S2C, ACK, 1448);
+	tcp(&c, S2C, ACK, 1448);
+	/* 4344 / 3.001 = 1447.5 */
+	assert_int_equal(val(&c, NTFW_F_AVG_SEGM_S2C), 1447);
+}
+
 static void median(void **state)
 {
 	struct ntfw_features f;
@@ -702,6 +857,12 @@ int main(void)
 		cmocka_unit_test(reset),
 		cmocka_unit_test(wraparound),
 		cmocka_unit_test(quadrant_boundary),
+		cmocka_unit_test(ack_inside_segment),
+		cmocka_unit_test(syn_zero_window),
+		cmocka_unit_test(several_holes),
+		cmocka_unit_test(new_isn),
+		cmocka_unit_test(same_microsecond),
+		cmocka_unit_test(avg_segm),
 		cmocka_unit_test(median),
 		cmocka_unit_test(median_one_direction),
 		cmocka_unit_test(variance),
