@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-flow TCP features (FEATURES.md), in constant time and memory per
- * packet.  Where a feature is one of tcptrace's, the definition is
- * tcptrace 6.6.7's, function by function:
+ * Per-flow TCP features (doc/features.md has each field's definition and
+ * tcptrace counterpart), in constant time and memory per packet.  Where a
+ * feature is one of tcptrace's, the definition is tcptrace 6.6.7's,
+ * function by function:
  *
  *   pkts, syn, fin, rst, data_pkts, data_bytes, pushed, min/max segm:
  *	trace.c:dotrace(), "meta connection stats" and "do data stats".
@@ -11,42 +12,27 @@
  *   rexmit: trace.c:dotrace() "do rexmit stats" and rexmit.c:rexmit(),
  *	addseg(): a packet carrying data, SYN or FIN whose sequence range
  *	overlaps anything sent before counts once (a retransmitted SYN or
- *	FIN too), unless the peer's last window was zero (a window probe).
+ *	FIN too), unless it carries no SYN and the peer's last window was
+ *	zero (a window probe).
  *   init_win: trace.c:dotrace() "do stats for initial window": data of
  *	non-retransmitted segments until the peer ACKs something other
- *	than our SYN + 1; RST packets neither count nor close it.
+ *	than the last SYN + 1; RST packets neither count nor close it.
  *   rtt_samples: rexmit.c:ack_in(), rtt_ackin(): an ACK that ends
- *	exactly at the end of a segment not yet acked, never retransmitted,
- *	and with no earlier data (re)transmitted after it.
- *   avg segm: output.c prints (int)(bytes / (pkts + .001)); ntfw exports
- *	the plain integer quotient bytes / pkts that FEATURES.md specifies.
+ *	exactly a segment not yet acked (an ACK inside a segment acks it
+ *	cumulatively), never retransmitted, and with no segment before it
+ *	(re)transmitted in a later microsecond.
+ *   avg segm: output.c prints (int)(bytes / (pkts + .001)), exported
+ *	as the same number in integers.
  *
- * tcptrace keeps every segment in a list (unbounded memory).  Here a
- * direction keeps the range of sequence space sent less one hole, the
- * highest ACK and NTFW_NOSAMPLE ranges of ACKs that give no sample.  On a
- * capture that sees every packet sent (losses after the capture point),
- * in the order sent or reordered with one gap at a time, this gives
- * tcptrace's answers, with these known differences:
- *   - a second gap while one is open (more reordering, or data tcptrace
- *     took for a window probe and did not record) is taken as sent: data
- *     later sent into it counts as retransmitted, where tcptrace sees new
- *     data;
- *   - more than NTFW_NOSAMPLE ranges without samples are merged, which
- *     can lose samples (never add any);
- *   - tcptrace ignores already acked segments of the previous 2^30-byte
- *     quadrant when looking for transmissions that spoil a sample; ntfw
- *     does not, so a retransmission of acked data just below such a
- *     boundary can cost a sample;
- *   - a retransmission sent in the same microsecond as, but after, the
- *     segment it spoils is taken as later (tcptrace compares times);
- *   - an ACK is taken to end a segment: one in the middle of a segment
- *     (which receivers do not send) counts a sample where tcptrace
- *     counts a cumulative ACK;
- *   - the ISN is the first sequence number of the direction: a SYN
- *     retransmitted with another ISN is not followed.
- * A quirk of tcptrace that ntfw keeps on purpose: an ACK at a multiple of
- * 2^30 gives no sample (ack_in() looks for the segment in the quadrant
- * the ACK starts, and the segment lies in the one before).
+ * tcptrace keeps every segment in a list (unbounded memory); a direction
+ * here keeps NTFW_SEQ_EXT extents of the space not yet acked (see "sequence
+ * space" below).  doc/features.md lists where that can differ: more holes
+ * or segment sizes than the extents hold, a hole below the peer's ACK,
+ * segment times known only as "this microsecond or before", acked
+ * segments of the previous 2^30-byte quadrant.  A quirk of tcptrace kept on
+ * purpose: an ACK at a multiple of 2^30 gives no sample (ack_in() looks
+ * for the segment in the quadrant the ACK starts, and the segment lies in
+ * the one before).
  */
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 struct ntfw_pkt;
 
 /*
- * Per-flow TCP features (FEATURES.md): counters for each direction, updated
+ * Per-flow TCP features (doc/features.md): counters for each direction, updated
  * per packet in constant time and memory.  Definitions follow tcptrace's
  * where tcptrace computes the value.  Direction 0 is client to server (c2s),
  * 1 is server to client (s2c).
