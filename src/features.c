@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Per-flow TCP features (FEATURES.md), in constant time and memory per
- * packet.  Where a feature is one of tcptrace's, the definition is
- * tcptrace 6.6.7's, function by function:
+ * Per-flow TCP features (doc/features.md has each field's definition and
+ * tcptrace counterpart), in constant time and memory per packet.  Where a
+ * feature is one of tcptrace's, the definition is tcptrace 6.6.7's,
+ * function by function:
  *
  *   pkts, syn, fin, rst, data_pkts, data_bytes, pushed, min/max segm:
  *	trace.c:dotrace(), "meta connection stats" and "do data stats".
@@ -11,42 +12,27 @@
  *   rexmit: trace.c:dotrace() "do rexmit stats" and rexmit.c:rexmit(),
  *	addseg(): a packet carrying data, SYN or FIN whose sequence range
  *	overlaps anything sent before counts once (a retransmitted SYN or
- *	FIN too), unless the peer's last window was zero (a window probe).
+ *	FIN too), unless it carries no SYN and the peer's last window was
+ *	zero (a window probe).
  *   init_win: trace.c:dotrace() "do stats for initial window": data of
  *	non-retransmitted segments until the peer ACKs something other
- *	than our SYN + 1; RST packets neither count nor close it.
+ *	than the last SYN + 1; RST packets neither count nor close it.
  *   rtt_samples: rexmit.c:ack_in(), rtt_ackin(): an ACK that ends
- *	exactly at the end of a segment not yet acked, never retransmitted,
- *	and with no earlier data (re)transmitted after it.
- *   avg segm: output.c prints (int)(bytes / (pkts + .001)); ntfw exports
- *	the plain integer quotient bytes / pkts that FEATURES.md specifies.
+ *	exactly a segment not yet acked (an ACK inside a segment acks it
+ *	cumulatively), never retransmitted, and with no segment before it
+ *	(re)transmitted in a later microsecond.
+ *   avg segm: output.c prints (int)(bytes / (pkts + .001)), exported
+ *	as the same number in integers.
  *
- * tcptrace keeps every segment in a list (unbounded memory).  Here a
- * direction keeps the range of sequence space sent less one hole, the
- * highest ACK and NTFW_NOSAMPLE ranges of ACKs that give no sample.  On a
- * capture that sees every packet sent (losses after the capture point),
- * in the order sent or reordered with one gap at a time, this gives
- * tcptrace's answers, with these known differences:
- *   - a second gap while one is open (more reordering, or data tcptrace
- *     took for a window probe and did not record) is taken as sent: data
- *     later sent into it counts as retransmitted, where tcptrace sees new
- *     data;
- *   - more than NTFW_NOSAMPLE ranges without samples are merged, which
- *     can lose samples (never add any);
- *   - tcptrace ignores already acked segments of the previous 2^30-byte
- *     quadrant when looking for transmissions that spoil a sample; ntfw
- *     does not, so a retransmission of acked data just below such a
- *     boundary can cost a sample;
- *   - a retransmission sent in the same microsecond as, but after, the
- *     segment it spoils is taken as later (tcptrace compares times);
- *   - an ACK is taken to end a segment: one in the middle of a segment
- *     (which receivers do not send) counts a sample where tcptrace
- *     counts a cumulative ACK;
- *   - the ISN is the first sequence number of the direction: a SYN
- *     retransmitted with another ISN is not followed.
- * A quirk of tcptrace that ntfw keeps on purpose: an ACK at a multiple of
- * 2^30 gives no sample (ack_in() looks for the segment in the quadrant
- * the ACK starts, and the segment lies in the one before).
+ * tcptrace keeps every segment in a list (unbounded memory); a direction
+ * here keeps NTFW_SEQ_EXT extents of the space not yet acked (see "sequence
+ * space" below).  doc/features.md lists where that can differ: more holes
+ * or segment sizes than the extents hold, a hole below the peer's ACK,
+ * segment times known only as "this microsecond or before", acked
+ * segments of the previous 2^30-byte quadrant.  A quirk of tcptrace kept on
+ * purpose: an ACK at a multiple of 2^30 gives no sample (ack_in() looks
+ * for the segment in the quadrant the ACK starts, and the segment lies in
+ * the one before).
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,9 +41,10 @@
 #include "features.h"
 #include "parse.h"
 
-_Static_assert(sizeof(struct ntfw_features) <= 400,
-	       "a flow must fit in 512 bytes");
-_Static_assert(NTFW_MED_EXACT == 64, "the median layout assumes 64 slots");
+/* The flow (flow.c) must fit in 576 bytes: 416 of them are ours. */
+_Static_assert(sizeof(struct ntfw_features) <= 416,
+	       "the features outgrow the flow");
+_Static_assert(NTFW_MED_EXACT == 32, "the median layout assumes 32 slots");
 
 /* dstate bits */
 #define DS_SEQ 0x01	  /* lo, hi valid: something was sent */
@@ -114,23 +101,23 @@ void ntfw_features_init(struct ntfw_features *f)
 /* ---- median of the IP length ---- */
 
 /*
- * The flow's 64 slots hold the first IP lengths of both directions
- * exactly: c2s from slot 0 up, s2c from slot 63 down; while a direction is
+ * The flow's 32 slots hold the first IP lengths of both directions
+ * exactly: c2s from slot 0 up, s2c from slot 31 down; while a direction is
  * exact, its packet count is its number of values.  When the slots are
- * full, the direction holding more values (at least 32) turns into a
- * histogram in its half of the array and the other keeps up to 32 exact
+ * full, the direction holding more values (at least 16) turns into a
+ * histogram in its half of the array and the other keeps up to 16 exact
  * values in the other half.  So a direction is exact for at least its
- * first 32 packets, and for all of them while the flow has at most 64.
+ * first 16 packets, and for all of them while the flow has at most 32.
+ * (32 slots, not 64: the other 64 bytes hold the sequence extents.)
  */
 #define MED_HALF (NTFW_MED_EXACT / 2)
-#define MED_BUCKETS MED_HALF /* a half holds 32 16-bit counters */
+#define MED_BUCKETS MED_HALF /* a half holds 16 16-bit counters */
 
 /* Lower bounds of the histogram buckets: fine where packets cluster
  * (bare ACKs, MTU-sized segments), coarse above the MTU (GSO). */
 static const uint32_t bucket_lo[MED_BUCKETS + 1] = {
-	0, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320, 384, 448, 512,
-	640, 768, 896, 1024, 1152, 1280, 1400, 1460, 1490, 1500, 1501,
-	2048, 4096, 8192, 16384, 24576, 32768, 49152, 65536,
+	0, 48, 64, 96, 128, 256, 512, 768, 1024, 1280, 1400, 1460, 1500,
+	1501, 4096, 16384, 65536,
 };
 
 static bool med_is_exact(const struct ntfw_features *f, int dir)
@@ -204,7 +191,7 @@ static void med_add(struct ntfw_features *f, int dir, uint32_t ip_len)
 	n0 = med_is_exact(f, 0) ? (unsigned int)f->d[0].pkts : MED_HALF;
 	n1 = med_is_exact(f, 1) ? (unsigned int)f->d[1].pkts : MED_HALF;
 	if (n0 + n1 == NTFW_MED_EXACT) {
-		/* Full: the direction with more values (>= 32) gives way. */
+		/* Full: the direction with more values (>= 16) gives way. */
 		int big = n0 > n1 ? 0 : n1 > n0 ? 1 : dir;
 
 		med_to_hist(f, big);
@@ -266,98 +253,28 @@ bool ntfw_features_med_exact(const struct ntfw_features *f, int dir)
 
 /* ---- sequence space: retransmissions, RTT samples ---- */
 
+/*
+ * What tcptrace keeps as a list of segments (rexmit.c), a direction keeps
+ * as up to NTFW_SEQ_EXT extents of the sequence space not yet acked, each
+ * of one kind (xz):
+ */
+#define XZ_HOLE 0	  /* not sent (lost before the capture point) */
+#define XZ_ANY 1	  /* sent: every byte may end a segment */
+#define XZ_ONE 0xfffe	  /* sent as one segment (of 65534 bytes or more) */
+#define XZ_SPOILT 0xffff  /* sent: no ACK in it gives a sample */
+/* else: segments of xz bytes from the extent's start, the last shorter */
+#define XZ_WORK (NTFW_SEQ_EXT + 8)
+
+/* A working copy of the extents, as offsets from lo: off[n] is hi. */
+struct seqmap {
+	unsigned int n;
+	int64_t off[XZ_WORK + 1];
+	uint16_t kind[XZ_WORK];
+};
+
 static int32_t seq_off(uint32_t x, uint32_t base)
 {
 	return (int32_t)(x - base);
-}
-
-/* Is @ack inside a range where ACKs give no sample? */
-static bool nosample(const struct ntfw_feat_dir *d, uint32_t ack)
-{
-	unsigned int i;
-
-	for (i = 0; i < NTFW_NOSAMPLE; i++) {
-		uint32_t r = d->ns_lo[i], m = d->ns_hi[i];
-
-		if (r != m && ack - r - 1 < m - r)
-			return true;
-	}
-	return false;
-}
-
-/*
- * ACKs in (@r, @m] give no sample: a retransmission starting at @r when
- * everything up to @m had been sent (those segments are now either
- * retransmitted or preceded by a later transmission), or the end of a
- * segment that tcptrace would not match.  Ranges are kept disjoint; when
- * there are too many, the two closest are merged.
- */
-static void nosample_add(struct ntfw_feat_dir *d, uint32_t r, uint32_t m)
-{
-	uint32_t base = (d->dstate & DS_ACKED) ? d->acked : d->lo;
-	int64_t lo[NTFW_NOSAMPLE + 1], hi[NTFW_NOSAMPLE + 1];
-	unsigned int n = 0, i, j;
-
-	for (i = 0; i < NTFW_NOSAMPLE; i++) {
-		if (d->ns_lo[i] == d->ns_hi[i])
-			continue;
-		lo[n] = seq_off(d->ns_lo[i], base);
-		hi[n++] = seq_off(d->ns_hi[i], base);
-	}
-	lo[n] = seq_off(r, base);
-	hi[n] = lo[n] + (int64_t)(uint32_t)(m - r);
-	n++;
-	/* sort by start (n <= 4) */
-	for (i = 1; i < n; i++) {
-		for (j = i; j > 0 && lo[j - 1] > lo[j]; j--) {
-			int64_t t = lo[j];
-
-			lo[j] = lo[j - 1];
-			lo[j - 1] = t;
-			t = hi[j];
-			hi[j] = hi[j - 1];
-			hi[j - 1] = t;
-		}
-	}
-	/* merge overlapping or touching ranges */
-	for (i = 0, j = 0; i < n; i++) {
-		if (j && lo[i] <= hi[j - 1]) {
-			if (hi[i] > hi[j - 1])
-				hi[j - 1] = hi[i];
-			continue;
-		}
-		lo[j] = lo[i];
-		hi[j++] = hi[i];
-	}
-	n = j;
-	if (n > NTFW_NOSAMPLE) {
-		unsigned int best = 0;
-
-		for (i = 1; i + 1 < n; i++)
-			if (lo[i + 1] - hi[i] < lo[best + 1] - hi[best])
-				best = i;
-		hi[best] = hi[best + 1];
-		for (i = best + 1; i + 1 < n; i++) {
-			lo[i] = lo[i + 1];
-			hi[i] = hi[i + 1];
-		}
-		n--;
-	}
-	for (i = 0; i < NTFW_NOSAMPLE; i++) {
-		d->ns_lo[i] = i < n ? base + (uint32_t)lo[i] : 0;
-		d->ns_hi[i] = i < n ? base + (uint32_t)hi[i] : 0;
-	}
-}
-
-/* Forget ranges wholly acked: no later ACK can fall in them. */
-static void nosample_prune(struct ntfw_feat_dir *d)
-{
-	unsigned int i;
-
-	for (i = 0; i < NTFW_NOSAMPLE; i++)
-		if (d->ns_lo[i] != d->ns_hi[i] &&
-		    seq_off(d->ns_hi[i], d->acked) <= 0)
-			d->ns_lo[i] = d->ns_hi[i] = 0;
 }
 
 static int64_t max64(int64_t a, int64_t b)
@@ -370,83 +287,322 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+static bool xz_sized(uint16_t k)
+{
+	return k > XZ_ANY && k < XZ_ONE;
+}
+
+/* The kind of an extent holding one segment of @len bytes. */
+static uint16_t xz_seg(int64_t len)
+{
+	return len >= XZ_ONE ? XZ_ONE : (uint16_t)len;
+}
+
+static void map_load(const struct ntfw_feat_dir *d, struct seqmap *m)
+{
+	unsigned int i;
+
+	m->n = d->nx;
+	for (i = 0; i < d->nx; i++) {
+		m->off[i] = (uint32_t)(d->xs[i] - d->lo);
+		m->kind[i] = d->xz[i];
+	}
+	m->off[m->n] = (uint32_t)(d->hi - d->lo);
+}
+
+/* Index of the extent holding offset @x, or -1. */
+static int map_find(const struct seqmap *m, int64_t x)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++)
+		if (x >= m->off[i] && x < m->off[i + 1])
+			return (int)i;
+	return -1;
+}
+
+/* Where the segment holding the byte at @x starts, and where it ends. */
+static int64_t seg_start(const struct seqmap *m, int i, int64_t x)
+{
+	uint16_t k = m->kind[i];
+
+	if (k == XZ_ONE)
+		return m->off[i];
+	if (xz_sized(k))
+		return m->off[i] + (x - m->off[i]) / k * k;
+	return x;
+}
+
+static int64_t seg_end(const struct seqmap *m, int i, int64_t x)
+{
+	uint16_t k = m->kind[i];
+
+	if (k == XZ_ONE)
+		return m->off[i + 1];
+	if (xz_sized(k))
+		return min64(m->off[i] + ((x - m->off[i]) / k + 1) * k,
+			     m->off[i + 1]);
+	return x + 1;
+}
+
+/* Make @x an extent boundary (callers split at segment boundaries). */
+static void map_split(struct seqmap *m, int64_t x)
+{
+	int i = map_find(m, x);
+	unsigned int j;
+
+	if (i < 0 || m->off[i] == x || m->n == XZ_WORK)
+		return;
+	for (j = m->n; j > (unsigned int)i; j--) {
+		m->off[j + 1] = m->off[j];
+		m->kind[j] = m->kind[j - 1];
+	}
+	m->off[i + 1] = x;
+	m->n++;
+}
+
+/* Give [@a, @b) kind @k, holes too or (@sent_only) not. */
+static void map_paint(struct seqmap *m, int64_t a, int64_t b, uint16_t k,
+		      bool sent_only)
+{
+	unsigned int i;
+
+	if (a >= b)
+		return;
+	map_split(m, a);
+	map_split(m, b);
+	for (i = 0; i < m->n; i++)
+		if (m->off[i] >= a && m->off[i + 1] <= b &&
+		    (!sent_only || m->kind[i] != XZ_HOLE))
+			m->kind[i] = k;
+}
+
+/* Remove the boundary at off[@i + 1], keeping kind[@i]. */
+static void map_join(struct seqmap *m, unsigned int i, uint16_t k)
+{
+	unsigned int j;
+
+	m->kind[i] = k;
+	for (j = i + 1; j < m->n; j++) {
+		m->off[j] = m->off[j + 1];
+		if (j + 1 < m->n)
+			m->kind[j] = m->kind[j + 1];
+	}
+	m->n--;
+}
+
 /*
- * Segment [@s, @s + @n) is sent (SYN and FIN count one each).  Returns
- * the bytes of it sent before (rexmit.c:rexmit(), addseg()).
- *
- * The space sent is [lo, hi) less one hole [hole_lo, hole_hi): segments
- * reordered before the capture point arrive after later ones, and
- * tcptrace takes them for new data filling a gap.  A second gap, or the
- * right part of a hole filled in its middle, is taken as sent.
+ * Merge what is alike, then, past NTFW_SEQ_EXT extents, what is not:
+ * two neighbouring sent extents become one whose every byte may end a
+ * segment (or none, if either gave no samples), and failing that the
+ * highest hole is taken as sent.
+ */
+static void map_tidy(struct seqmap *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n;) {
+		if (m->off[i] >= m->off[i + 1]) {
+			/* empty */
+			unsigned int j;
+
+			for (j = i; j < m->n; j++) {
+				m->off[j] = m->off[j + 1];
+				if (j + 1 < m->n)
+					m->kind[j] = m->kind[j + 1];
+			}
+			m->n--;
+			continue;
+		}
+		if (i + 1 < m->n && m->kind[i] == m->kind[i + 1] &&
+		    (!xz_sized(m->kind[i]) ||
+		     (m->off[i + 1] - m->off[i]) % m->kind[i] == 0) &&
+		    m->kind[i] != XZ_ONE) {
+			map_join(m, i, m->kind[i]);
+			continue;
+		}
+		i++;
+	}
+	while (m->n > NTFW_SEQ_EXT) {
+		int64_t best = -1;
+		unsigned int bi = 0;
+
+		for (i = 0; i + 1 < m->n; i++) {
+			int64_t len = m->off[i + 2] - m->off[i];
+
+			if (m->kind[i] == XZ_HOLE || m->kind[i + 1] == XZ_HOLE)
+				continue;
+			if (best < 0 || len < best) {
+				best = len;
+				bi = i;
+			}
+		}
+		if (best >= 0) {
+			map_join(m, bi,
+				 m->kind[bi] == XZ_SPOILT ||
+				 m->kind[bi + 1] == XZ_SPOILT ? XZ_SPOILT :
+								XZ_ANY);
+			continue;
+		}
+		for (i = m->n; i-- > 0;)
+			if (m->kind[i] == XZ_HOLE)
+				break;
+		m->kind[i] = XZ_SPOILT;
+		map_tidy(m);
+	}
+}
+
+/* Store @m, its extents from offset @base on. */
+static void map_store(struct ntfw_feat_dir *d, struct seqmap *m,
+		      int64_t base)
+{
+	unsigned int i, n = 0;
+
+	map_split(m, base);
+	for (i = 0; i < m->n && n < NTFW_SEQ_EXT; i++) {
+		if (m->off[i] < base)
+			continue;
+		d->xs[n] = d->lo + (uint32_t)m->off[i];
+		d->xz[n++] = m->kind[i];
+	}
+	d->nx = (uint8_t)n;
+	d->hi = d->lo + (uint32_t)m->off[m->n];
+}
+
+/* Offset from lo of the first byte not acked. */
+static int64_t seq_base(const struct ntfw_feat_dir *d)
+{
+	if (!(d->dstate & DS_ACKED))
+		return 0;
+	return max64(seq_off(d->acked, d->lo), 0);
+}
+
+/*
+ * Segment [@s, @s + @n) is sent (SYN and FIN count one each).  Returns the bytes of it sent before
+ * (rexmit.c:rexmit(), addseg()).
  */
 static uint32_t seq_sent(struct ntfw_feat_dir *d, uint32_t s, uint32_t n)
 {
-	uint32_t hi0 = d->hi, e = s + n;
-	int64_t so, eo, span, ov, h1, h2, hov = 0;
+	struct seqmap m;
+	int64_t so, eo, span, base, ov, hs, a, b;
+	int64_t pa[NTFW_SEQ_EXT], pb[NTFW_SEQ_EXT];
+	unsigned int i, np;
+	int j;
 
 	if (!(d->dstate & DS_SEQ)) {
-		d->lo = d->hole_lo = d->hole_hi = s;
-		d->hi = e;
+		d->lo = d->hs = d->xs[0] = s;
+		d->hi = s + n;
+		d->xz[0] = xz_seg(n);
+		d->nx = 1;
 		d->dstate |= DS_SEQ;
 		return 0;
 	}
-	span = (uint32_t)(d->hi - d->lo);
+	map_load(d, &m);
+	base = seq_base(d);
+	span = m.off[m.n];
 	so = seq_off(s, d->lo);
 	eo = so + n;
+	/* bytes sent before: [0, span) less the holes */
 	ov = max64(min64(eo, span) - max64(so, 0), 0);
-	h1 = seq_off(d->hole_lo, d->lo);
-	h2 = seq_off(d->hole_hi, d->lo);
-	if (h1 < h2) {
-		hov = max64(min64(eo, h2) - max64(so, h1), 0);
-		ov -= hov;
-	}
+	for (i = 0; i < m.n; i++)
+		if (m.kind[i] == XZ_HOLE)
+			ov -= max64(min64(eo, m.off[i + 1]) -
+				    max64(so, m.off[i]), 0);
 	/*
-	 * The ACK of a segment sent before now and ending after @s is
-	 * spoilt: a later transmission comes before it (rexmit.c:ack_in(),
-	 * "intervening xmits"), or it is this retransmission.  What is
-	 * still in the hole will be sent later, and a gap filler is new
-	 * data whose own ACK is good.
+	 * Segments sent before now and ending after @s give no sample: a
+	 * later transmission comes before them (rexmit.c:ack_in(),
+	 * "intervening xmits"), or they are retransmitted here.  tcptrace
+	 * compares microseconds: what was sent in this one (from hs on)
+	 * is spoilt only where retransmitted.  What is still in a hole
+	 * will be sent later, and a gap filler is new data.
 	 */
-	if (ov > 0 && h1 < h2 && so < h1) {
-		nosample_add(d, s, d->hole_lo);
-		nosample_add(d, d->hole_hi, hi0);
-	} else if (ov > 0 && (h1 >= h2 || so >= h2)) {
-		nosample_add(d, s, hi0);
-	} else if ((ov > 0 || hov > 0) && h2 < span) {
-		nosample_add(d, d->hole_hi, hi0);
+	if (so < span) {
+		a = max64(so, base);
+		b = min64(eo, span);
+		hs = seq_off(d->hs, d->lo);
+		if (hs < 0 || hs > span)
+			hs = span;
+		b = max64(b, min64(hs, span));
+		if (a < b) {
+			j = map_find(&m, a);
+			if (j >= 0)
+				a = seg_start(&m, j, a);
+			j = map_find(&m, b - 1);
+			if (j >= 0)
+				b = seg_end(&m, j, b - 1);
+			map_paint(&m, a, b, XZ_SPOILT, true);
+		}
 	}
-	if (hov && so <= h1 && eo >= h2)
-		d->hole_lo = d->hole_hi = d->lo; /* filled */
-	else if (hov && so <= h1)
-		d->hole_lo = e; /* filled from the left */
-	else if (hov)
-		d->hole_hi = s; /* from the right, or split */
-	else if (h1 >= h2 && so > span)
-		d->hole_lo = d->hi, d->hole_hi = s; /* a gap after all */
-	else if (h1 >= h2 && eo < 0)
-		d->hole_lo = e, d->hole_hi = d->lo; /* a gap before all */
-	if (so < 0)
+	/* new data: the pieces in holes, below lo, above hi */
+	for (i = 0, np = 0; i < m.n; i++) {
+		if (m.kind[i] != XZ_HOLE)
+			continue;
+		pa[np] = max64(so, m.off[i]);
+		pb[np] = min64(eo, m.off[i + 1]);
+		if (pa[np] < pb[np])
+			np++;
+	}
+	for (i = 0; i < np; i++)
+		map_paint(&m, pa[i], pb[i], xz_seg(pb[i] - pa[i]), false);
+	if (so < 0) {
+		int64_t sh = -so;
+
+		for (i = 0; i <= m.n; i++)
+			m.off[i] += sh;
+		if (!base && m.n + 2 <= XZ_WORK) {
+			/* before all: the piece, and a gap up to the old lo */
+			unsigned int k = eo < 0 ? 2 : 1;
+
+			for (i = m.n + 1; i-- > 0;)
+				m.off[i + k] = m.off[i];
+			for (i = m.n; i-- > 0;)
+				m.kind[i + k] = m.kind[i];
+			m.off[0] = 0;
+			m.off[1] = min64(sh, eo + sh);
+			m.kind[0] = xz_seg(m.off[1]);
+			if (k == 2)
+				m.kind[1] = XZ_HOLE;
+			m.n += k;
+		}
+		if (base)
+			base += sh;
 		d->lo = s;
-	if (eo > span)
-		d->hi = e;
+		so = 0;
+		eo += sh;
+		span += sh;
+	}
+	if (eo > span && m.n + 2 <= XZ_WORK) {
+		if (so > span) {
+			m.kind[m.n++] = XZ_HOLE;
+			m.off[m.n] = so;
+		}
+		m.kind[m.n++] = xz_seg(eo - max64(so, span));
+		m.off[m.n] = eo;
+	}
+	map_tidy(&m);
 	/* tcptrace forgets the quadrant opposite to the one in use: keep
 	 * the range within 2^30 so that offsets stay meaningful. */
-	if ((uint32_t)(d->hi - d->lo) > 0x40000000u) {
-		d->lo = d->hi - 0x40000000u;
-		if (seq_off(d->hole_lo, d->lo) < 0)
-			d->hole_lo = d->hole_hi = d->lo;
+	if (m.off[m.n] > 0x40000000) {
+		base = max64(base, m.off[m.n] - 0x40000000);
 	}
+	map_store(d, &m, base);
+	if ((uint32_t)(d->hi - d->lo) > 0x40000000u)
+		d->lo = d->hi - 0x40000000u;
 	return (uint32_t)(ov > 0 ? ov : 0);
 }
 
 /* @d's peer acks @ack (rexmit.c:ack_in()). */
 static void seq_acked(struct ntfw_feat_dir *d, uint32_t ack)
 {
+	struct seqmap m;
 	uint32_t cur, adv;
+	int64_t a;
+	bool end = false;
+	int i;
 
 	if (!(d->dstate & DS_SEQ))
 		return;
-	cur = (d->dstate & DS_ACKED) ? d->acked : d->lo;
+	cur = d->lo + (uint32_t)seq_base(d);
 	adv = ack - cur;
 	if (!adv || adv > 0x80000000u)
 		return; /* acks nothing new */
@@ -454,16 +610,32 @@ static void seq_acked(struct ntfw_feat_dir *d, uint32_t ack)
 	if (adv > d->hi - cur) {
 		/* beyond anything sent: no segment ends there */
 		d->acked = d->hi;
-	} else {
-		/* Ends a segment that was not acked yet.  A multiple of
-		 * 2^30 is missed: whichquad() looks at the quadrant after
-		 * the segment. */
-		if (!nosample(d, ack) && (ack & 0x3fffffffu) &&
-		    ack - d->hole_lo - 1 >= d->hole_hi - d->hole_lo)
-			d->rtt_samples++;
-		d->acked = ack;
+		d->nx = 0;
+		return;
 	}
-	nosample_prune(d);
+	map_load(d, &m);
+	a = seq_off(ack, d->lo);
+	i = map_find(&m, a - 1);
+	if (i >= 0) {
+		uint16_t k = m.kind[i];
+
+		end = k == XZ_ANY || a == m.off[i + 1] ||
+		      (xz_sized(k) && (a - m.off[i]) % k == 0);
+		/* Ends a segment that was not acked yet, and that gives
+		 * a sample.  A multiple of 2^30 is missed: whichquad()
+		 * looks at the quadrant after the segment. */
+		if (end && k != XZ_HOLE && k != XZ_SPOILT &&
+		    (ack & 0x3fffffffu))
+			d->rtt_samples++;
+		/* Inside a segment: tcptrace marks it acked, so that the
+		 * ACK of its end is a duplicate. */
+		if (!end && k != XZ_HOLE)
+			map_paint(&m, a, seg_end(&m, i, a - 1), XZ_SPOILT,
+				  false);
+	}
+	d->acked = ack;
+	map_tidy(&m);
+	map_store(d, &m, a);
 }
 
 /* ---- per packet ---- */
@@ -472,10 +644,17 @@ void ntfw_features_update(struct ntfw_features *f, const struct ntfw_pkt *p,
 			  int dir, uint64_t ts_ns, uint32_t wire_len)
 {
 	struct ntfw_feat_dir *d = &f->d[dir ? 1 : 0], *o = &f->d[dir ? 0 : 1];
-	uint32_t len = p->payload_len, seglen;
+	uint32_t len = p->payload_len, seglen, us;
 	uint8_t fl = p->tcp_flags;
 	bool tcp, retrans = false;
 
+	us = (uint32_t)(ts_ns / 1000);
+	if (us != f->last_us) {
+		/* a new microsecond: what was sent so far was sent before */
+		f->last_us = us;
+		f->d[0].hs = f->d[0].hi;
+		f->d[1].hs = f->d[1].hi;
+	}
 	med_add(f, dir ? 1 : 0, p->ip_len);
 	d->pkts++;
 	d->bytes += p->ip_len;
@@ -506,9 +685,18 @@ void ntfw_features_update(struct ntfw_features *f, const struct ntfw_pkt *p,
 		d->rst++;
 
 	seglen = len + !!(fl & NTFW_TCP_SYN) + !!(fl & NTFW_TCP_FIN);
-	/* While the peer's last window was zero, tcptrace takes data for
-	 * a window probe and keeps it out of its segment list. */
-	if (seglen && !((o->dstate & DS_WIN_ZERO) && o->pkts)) {
+	/* A SYN with another ISN starts the direction's sequence space
+	 * again: tcptrace's syn is the last SYN's. */
+	if ((fl & NTFW_TCP_SYN) && (d->dstate & DS_SYN) &&
+	    p->tcp_seq != d->lo) {
+		d->dstate &= (uint8_t)~(DS_SEQ | DS_ACKED | DS_SYN);
+		d->nx = 0;
+	}
+	/* While the peer's last window was zero, tcptrace takes data or a
+	 * FIN (not a SYN) for a window probe and keeps it out of its
+	 * segment list. */
+	if (seglen && ((fl & NTFW_TCP_SYN) ||
+		       !((o->dstate & DS_WIN_ZERO) && o->pkts))) {
 		if ((fl & NTFW_TCP_SYN) && !(d->dstate & DS_SEQ))
 			d->dstate |= DS_SYN;
 		if (seq_sent(d, p->tcp_seq, seglen)) {
@@ -547,6 +735,17 @@ static uint64_t variance(const struct ntfw_feat_dir *d)
 		return 0;
 	/* population variance, floor: (n * sum(x^2) - sum(x)^2) / n^2 */
 	return (uint64_t)((n * q - s * s) / (n * n));
+}
+
+/*
+ * tcptrace's output.c prints (int)(bytes / (pkts + .001)): that is
+ * floor(1000 * bytes / (1000 * pkts + 1)), here in integers.
+ */
+static uint64_t avg_segm(const struct ntfw_feat_dir *d)
+{
+	unsigned __int128 b = d->data_bytes;
+
+	return (uint64_t)(b * 1000 / ((unsigned __int128)d->data_pkts * 1000 + 1));
 }
 
 static uint32_t median(const struct ntfw_features *f, int dir)
@@ -588,7 +787,7 @@ uint64_t ntfw_feature_value(const struct ntfw_features *f, enum ntfw_feature id)
 	case NTFW_F_MAX_SEGM_C2S:
 		return d->max_segm;
 	case NTFW_F_AVG_SEGM_C2S:
-		return d->data_pkts ? d->data_bytes / d->data_pkts : 0;
+		return avg_segm(d);
 	case NTFW_F_MED_IP_BYTES_C2S:
 		return median(f, dir);
 	case NTFW_F_VAR_WIRE_BYTES_C2S:

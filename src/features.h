@@ -9,13 +9,13 @@
 struct ntfw_pkt;
 
 /*
- * Per-flow TCP features (FEATURES.md): counters for each direction, updated
+ * Per-flow TCP features (doc/features.md): counters for each direction, updated
  * per packet in constant time and memory.  Definitions follow tcptrace's
  * where tcptrace computes the value.  Direction 0 is client to server (c2s),
  * 1 is server to client (s2c).
  */
-#define NTFW_MED_EXACT 64 /* packets whose IP length is kept exactly */
-#define NTFW_NOSAMPLE 2 /* ranges of ACKs without RTT samples */
+#define NTFW_MED_EXACT 32 /* packets whose IP length is kept exactly */
+#define NTFW_SEQ_EXT 8 /* extents of unacked sequence space kept */
 
 struct ntfw_feat_dir {
 	uint64_t pkts;
@@ -33,21 +33,26 @@ struct ntfw_feat_dir {
 	uint16_t syn_window;
 	int8_t syn_wscale;	/* -1: no window scale option */
 	uint8_t dstate;		/* implementation state bits */
+	uint8_t nx;		/* extents in use */
 	/*
-	 * Private.  Sequence space sent [lo, hi) less [hole_lo, hole_hi),
-	 * everything below acked is acknowledged, and ACKs inside the ranges
-	 * (ns_lo, ns_hi] give no RTT sample (see features.c).
+	 * Private.  Sequence space sent: [lo, hi); everything below acked
+	 * is acknowledged; [max(lo, acked), hi) is cut into nx extents
+	 * starting at xs[i], each a hole, data no ACK of which samples, or
+	 * segments of size xz[i] (see features.c).  hs: hi when the
+	 * current microsecond began.
 	 */
 	uint32_t lo, hi;
-	uint32_t hole_lo, hole_hi;
 	uint32_t acked;
-	uint32_t ns_lo[NTFW_NOSAMPLE], ns_hi[NTFW_NOSAMPLE];
+	uint32_t hs;
+	uint32_t xs[NTFW_SEQ_EXT];
+	uint16_t xz[NTFW_SEQ_EXT];
 	uint64_t wire_sum;	/* frame lengths: sum and sum of squares */
 	uint64_t wire_sumsq;
 };
 
 struct ntfw_features {
 	struct ntfw_feat_dir d[2];
+	uint32_t last_us;	/* microsecond of the last packet, low bits */
 	/* IP lengths for the median: the first ones of each direction
 	 * exactly, then per-direction histograms (features.c). */
 	uint16_t med[NTFW_MED_EXACT];

@@ -217,15 +217,6 @@ for n in ntfw:
             if isinstance(nf, tuple):
                 ours = "/".join(n["%s_%s" % (x, d)] for x in nf)
                 check("%s_%s / %s" % ("syn/fin", d, tf), ours, theirs)
-            elif nf == "avg_segm":
-                # output.c prints (int)(bytes / (pkts + .001)); ntfw
-                # exports bytes / pkts: check each against its formula
-                # on the bytes and packets compared above.
-                b, p = int(n["data_bytes_" + d]), int(n["data_pkts_" + d])
-                check("avg_segm_%s = bytes/pkts" % d, n["avg_segm_" + d],
-                      b // p if p else 0)
-                check("%s_%s (tcptrace formula)" % (tf, side), int(b / (p + .001)),
-                      theirs)
             else:
                 check("%s_%s / %s" % (nf, d, tf), n["%s_%s" % (nf, d)], theirs)
         rexmit += int(n["rexmit_" + d])
