@@ -30,6 +30,9 @@
  * packet path copies each ended flow into a ring, in order, and goes on.
  */
 #define RING_FLOWS 1024u
+/* Wake the writer for this many records, not each: a wake-up costs more
+ * than a record. */
+#define RING_BATCH 64u
 
 struct writer {
 	pthread_t th;
@@ -115,6 +118,8 @@ static void writer_drain(struct offline *o)
 	if (!w->on)
 		return;
 	pthread_mutex_lock(&w->mu);
+	if (w->wait_data)
+		pthread_cond_signal(&w->data); /* what is left of a batch */
 	while (w->tail != w->head) {
 		w->wait_space = true;
 		pthread_cond_wait(&w->space, &w->mu);
@@ -158,7 +163,7 @@ static void print_record(const struct ntfw_flow *f, void *arg)
 	w->ring[w->head % RING_FLOWS] = *f;
 	pthread_mutex_lock(&w->mu);
 	w->head++;
-	if (w->wait_data)
+	if (w->wait_data && w->head - w->tail >= RING_BATCH)
 		pthread_cond_signal(&w->data);
 	pthread_mutex_unlock(&w->mu);
 }
