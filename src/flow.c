@@ -41,17 +41,21 @@ int ntfw_flow_table_init(struct ntfw_flow_table *t, uint32_t max,
 	t->nbuckets = 1;
 	while (t->nbuckets < max && t->nbuckets < (1u << 31))
 		t->nbuckets <<= 1;
-	/* calloc'd pages are touched only as flows use them. */
+	/*
+	 * Nothing here is written: calloc'd memory this large comes as fresh
+	 * zero pages, which cost nothing until a flow uses them.  Buckets
+	 * hold the complement of a flow's index, so that zero is the empty
+	 * chain; the pool is handed out below a high-water mark, and only
+	 * flows that ended go through the free list.
+	 */
 	t->pool = calloc(max, sizeof(*t->pool));
-	t->bucket = malloc(t->nbuckets * sizeof(*t->bucket));
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
 	if (!t->pool || !t->bucket) {
 		ntfw_flow_table_free(t);
 		return -ENOMEM;
 	}
-	memset(t->bucket, 0xff, t->nbuckets * sizeof(*t->bucket));
-	for (i = 0; i < max; i++)
-		t->pool[i].next = i + 1 < max ? i + 1 : NTFW_FLOW_NONE;
-	t->free_head = 0;
+	t->free_head = NTFW_FLOW_NONE;
+	t->hwm = 0;
 	t->max = max;
 	for (i = 0; i < NTFW_TC_MAX; i++)
 		t->head[i] = t->tail[i] = NTFW_FLOW_NONE;
@@ -134,33 +138,50 @@ void ntfw_flow_renumber_fps(struct ntfw_flow_table *t,
 
 /* ---- hashing: symmetric, so both directions land in one bucket ---- */
 
-static inline uint64_t mix(uint64_t h, uint64_t v)
+/* A 64x64 multiply folded to 64 bits (as in wyhash): one instruction's
+ * worth of mixing that every input bit reaches. */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
+	__uint128_t r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-static uint64_t hash_end(uint64_t h, const uint8_t *a, uint16_t port)
+static inline uint64_t load64(const uint8_t *a)
 {
-	uint64_t w[2];
+	uint64_t w;
 
-	memcpy(w, a, 16);
-	return mix(mix(mix(h, w[0]), w[1]), port);
+	memcpy(&w, a, sizeof(w));
+	return w;
+}
+
+static inline bool addr_eq(const uint8_t *a, const uint8_t *b)
+{
+	return load64(a) == load64(b) && load64(a + 8) == load64(b + 8);
 }
 
 static uint32_t flow_hash(const struct ntfw_flow_table *t, uint8_t proto,
 			  const uint8_t *a1, uint16_t p1, const uint8_t *a2,
 			  uint16_t p2)
 {
-	int c = memcmp(a1, a2, 16);
-	uint64_t h = mix(t->seed, proto);
+	uint64_t x0 = load64(a1), x1 = load64(a1 + 8);
+	uint64_t y0 = load64(a2), y1 = load64(a2 + 8);
+	uint64_t s = t->seed, tmp, h;
+	uint16_t tp;
 
 	/* Order the two ends so that either direction hashes alike. */
-	if (c < 0 || (c == 0 && p1 <= p2))
-		h = hash_end(hash_end(h, a1, p1), a2, p2);
-	else
-		h = hash_end(hash_end(h, a2, p2), a1, p1);
+	if (x0 > y0 || (x0 == y0 && (x1 > y1 || (x1 == y1 && p1 > p2)))) {
+		tmp = x0, x0 = y0, y0 = tmp;
+		tmp = x1, x1 = y1, y1 = tmp;
+		tp = p1, p1 = p2, p2 = tp;
+	}
+	/* Three independent products keyed by the secret seed, then one
+	 * more so that every bit of each reaches the bucket's bits. */
+	h = mum(x0 ^ s, y0 ^ (s * 0x9e3779b97f4a7c15ull)) ^
+	    mum(x1 ^ 0xa0761d6478bd642full ^ s, y1 ^ 0xe7037ed1a0b428dbull) ^
+	    mum(((uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2) ^
+		    0x8ebc6af09c88c6e3ull, s ^ 0x589965cc75374cc3ull);
+	h = mum(h ^ 0x1d8e4e27c47d124full, s | 1);
 	return (uint32_t)h & (t->nbuckets - 1);
 }
 
@@ -168,6 +189,18 @@ static uint32_t hash_of(const struct ntfw_flow_table *t,
 			const struct ntfw_flow *f)
 {
 	return flow_hash(t, f->proto, f->caddr, f->cport, f->saddr, f->sport);
+}
+
+/* Buckets hold ~index: calloc's zeroes are empty chains (NTFW_FLOW_NONE). */
+static inline uint32_t bucket_get(const struct ntfw_flow_table *t, uint32_t h)
+{
+	return ~t->bucket[h];
+}
+
+static inline void bucket_set(struct ntfw_flow_table *t, uint32_t h,
+			      uint32_t i)
+{
+	t->bucket[h] = ~i;
 }
 
 /* ---- lists ---- */
@@ -201,12 +234,16 @@ static void lru_append(struct ntfw_flow_table *t, uint32_t i)
 
 static void hash_unlink(struct ntfw_flow_table *t, uint32_t i)
 {
-	uint32_t *pp = &t->bucket[hash_of(t, &t->pool[i])];
+	uint32_t h = hash_of(t, &t->pool[i]), j = bucket_get(t, h);
 
-	while (*pp != i && *pp != NTFW_FLOW_NONE)
-		pp = &t->pool[*pp].hnext;
-	if (*pp == i)
-		*pp = t->pool[i].hnext;
+	if (j == i) {
+		bucket_set(t, h, t->pool[i].hnext);
+		return;
+	}
+	while (j != NTFW_FLOW_NONE && t->pool[j].hnext != i)
+		j = t->pool[j].hnext;
+	if (j != NTFW_FLOW_NONE)
+		t->pool[j].hnext = t->pool[i].hnext;
 }
 
 /* Write the record (through the callback) and return the flow to the pool. */
@@ -322,18 +359,18 @@ static uint32_t flow_find(struct ntfw_flow_table *t, uint8_t family,
 	uint32_t h = flow_hash(t, proto, src, sport, dst, dport);
 	uint32_t i;
 
-	for (i = t->bucket[h]; i != NTFW_FLOW_NONE; i = t->pool[i].hnext) {
+	for (i = bucket_get(t, h); i != NTFW_FLOW_NONE; i = t->pool[i].hnext) {
 		const struct ntfw_flow *f = &t->pool[i];
 
 		if (f->proto != proto || f->family != family)
 			continue;
 		if (f->cport == sport && f->sport == dport &&
-		    !memcmp(f->caddr, src, 16) && !memcmp(f->saddr, dst, 16)) {
+		    addr_eq(f->caddr, src) && addr_eq(f->saddr, dst)) {
 			*dir = 0;
 			return i;
 		}
 		if (f->cport == dport && f->sport == sport &&
-		    !memcmp(f->caddr, dst, 16) && !memcmp(f->saddr, src, 16)) {
+		    addr_eq(f->caddr, dst) && addr_eq(f->saddr, src)) {
 			*dir = 1;
 			return i;
 		}
@@ -387,10 +424,17 @@ static uint32_t flow_new(struct ntfw_flow_table *t, const struct ntfw_pkt *p,
 {
 	struct ntfw_flow *f;
 	uint8_t state = 0;
-	uint32_t i;
+	uint32_t h, i;
 
-	if (t->free_head == NTFW_FLOW_NONE)
-		evict_oldest(t);
+	/* Reuse an ended flow's slot; else take the next never used one,
+	 * so the pool's untouched tail stays untouched; else evict. */
+	if (t->free_head == NTFW_FLOW_NONE) {
+		if (t->hwm < t->max)
+			t->free_head = t->hwm++;
+		else
+			evict_oldest(t); /* onto the free list */
+		t->pool[t->free_head].next = NTFW_FLOW_NONE;
+	}
 	i = t->free_head;
 	f = &t->pool[i];
 	t->free_head = f->next;
@@ -415,8 +459,9 @@ static uint32_t flow_new(struct ntfw_flow_table *t, const struct ntfw_pkt *p,
 	f->state = state;
 	f->first_ns = now_ns;
 	ntfw_features_init(&f->feat);
-	f->hnext = t->bucket[hash_of(t, f)];
-	t->bucket[hash_of(t, f)] = i;
+	h = hash_of(t, f);
+	f->hnext = bucket_get(t, h);
+	bucket_set(t, h, i);
 	lru_append(t, i);
 	t->used++;
 	t->created++;

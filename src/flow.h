@@ -98,7 +98,8 @@ typedef void (*ntfw_flow_end_cb)(const struct ntfw_flow *f, void *arg);
 
 /*
  * A flow table: a fixed pool of flows, a hash of indexes, one LRU list per
- * timeout class.  Owned by one worker; nothing here locks.
+ * timeout class.  Owned by one worker; nothing here locks.  Pool and
+ * buckets are reserved for @max flows but touched only as flows use them.
  */
 struct ntfw_flow_table {
 	struct ntfw_flow *pool;
@@ -106,7 +107,8 @@ struct ntfw_flow_table {
 	uint32_t nbuckets;	/* a power of two */
 	uint32_t max;
 	uint32_t used;
-	uint32_t free_head;
+	uint32_t free_head;	/* flows that ended, for reuse */
+	uint32_t hwm;		/* pool[hwm..max) never used yet */
 	uint32_t head[NTFW_TC_MAX], tail[NTFW_TC_MAX];
 	uint64_t seed;
 	uint64_t timeout_ns[NTFW_TC_MAX];
