@@ -155,6 +155,18 @@ static bool echo_request(const struct ntfw_pkt *p)
 	       (p->proto == IPPROTO_ICMPV6 && p->icmp_type == 128);
 }
 
+/* A packet that can open a connection: a TCP SYN (no ACK), an echo
+ * request, anything of a protocol without handshake. */
+static bool opener(const struct ntfw_pkt *p)
+{
+	if (p->proto == IPPROTO_TCP)
+		return (p->tcp_flags & (NTFW_TCP_SYN | NTFW_TCP_ACK)) ==
+		       NTFW_TCP_SYN;
+	if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
+		return echo_request(p);
+	return true;
+}
+
 /*
  * Decide the state of flow @f from @p, seen in direction @dir: the first
  * rule that matches it without its per-packet conditions, or the default.
@@ -324,11 +336,12 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	/*
 	 * A dropped flow binds only the direction that opened it, as
 	 * conntrack forgets a dropped first packet and pf keeps no state
-	 * for a blocked one: a packet the other way opens a flow of its own
-	 * (a spoofed packet must not cut the host's own traffic).
+	 * for a blocked one: a packet that opens a connection the other way
+	 * opens a flow of its own (a spoofed packet must not cut the host's
+	 * own traffic).  Replies of the dropped flow stay dropped with it.
 	 */
 	if (ct != NTFW_CT_NEW && f->decided && f->sverdict == NTFW_DROP &&
-	    dir != f->open_dir) {
+	    dir != f->open_dir && opener(&p)) {
 		ntfw_flow_end_now(&e->flows, f, NTFW_END_REOPENED);
 		f = ntfw_flow_packet(&e->flows, &p, m->ts_ns, wire, &dir, &ct);
 	}

@@ -197,7 +197,8 @@ static void parse_quote(const uint8_t *q, size_t len, struct ntfw_pkt *p)
 		nh = q[6];
 		/* The quote is cut where it is cut: its IP length means
 		 * nothing here, so both bounds are the quote's end. */
-		if (ipv6_walk(q, len, len, &off, &nh, &flags, false) != CHAIN_END)
+		if (ipv6_walk(q, len, len, &off, &nh, &flags, false) != CHAIN_END ||
+		    off > len) /* a quoted fragment's header, stepped over */
 			return;
 		alen = 16;
 	}
