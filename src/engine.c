@@ -328,6 +328,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	    (echo_request(&p) &&
 	     (f = ntfw_flow_lookup(&e->flows, p.family, p.proto, p.src,
 				   p.sport, p.dst, p.dport, &dir)) && dir)) {
+		STAT_INC(st->untracked);
 		v = judge(conf, &p, &ctx, &idx);
 		goto counted;
 	}

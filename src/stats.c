@@ -99,12 +99,13 @@ void ntfw_stats_report(const struct ntfw_conf *conf,
 		 (unsigned long long)SUM(flows_expired),
 		 (unsigned long long)SUM(handoffs),
 		 (unsigned long long)SUM(log_errors));
-	log_info("stats: state new=%llu established=%llu related=%llu invalid=%llu invalid-verdict=%llu",
+	log_info("stats: state new=%llu established=%llu related=%llu invalid=%llu invalid-verdict=%llu untracked=%llu",
 		 (unsigned long long)SUM(state_pkts[NTFW_ST_NEW]),
 		 (unsigned long long)SUM(state_pkts[NTFW_ST_ESTABLISHED]),
 		 (unsigned long long)SUM(state_pkts[NTFW_ST_RELATED]),
 		 (unsigned long long)SUM(state_pkts[NTFW_ST_INVALID]),
-		 (unsigned long long)SUM(invalid_unmatched));
+		 (unsigned long long)SUM(invalid_unmatched),
+		 (unsigned long long)SUM(untracked));
 	for (r = 1; r < NTFW_MALFORMED_MAX; r++)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, " %s=%llu",
 				ntfw_malformed_name(r),

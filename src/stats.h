@@ -28,6 +28,7 @@ struct ntfw_stats {
 	uint64_t handoffs;	/* flows handed to the kernel fast path */
 	uint64_t state_pkts[NTFW_ST_MAX];	/* well-formed packets by state */
 	uint64_t invalid_unmatched;	/* invalid, given the "invalid" verdict */
+	uint64_t untracked;	/* judged outside the flow table (stateless) */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;
 };

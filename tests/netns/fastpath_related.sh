@@ -40,8 +40,9 @@ bg "$T_TMP/lines.log" ip netns exec "$S" python3 "$T_TMP/lines.py" 2222
 wait_for 5 _listening "$S" 2222 || fail "line server did not start"
 
 # talk N [ERR]: one connection, N messages a tenth of a second apart;
-# with ERR, after the first message the client also sends COUNT forged
-# ICMP errors (type ERR) quoting its own connection to the server.
+# with ERR, after the first message the client also sends 2 forged ICMP
+# errors (type ERR) to the server quoting the server's side of the
+# connection (as a router between them would about a server's packet).
 talk() {
 	ip netns exec "$C" $PY3 - "$@" <<'PY'
 import socket, subprocess, sys, time
@@ -52,8 +53,8 @@ for i in range(n):
     s.send(b"message %d\n" % i)
     if i == 0 and len(sys.argv) > 2:
         subprocess.run(["/usr/bin/python3", sys.argv[3], "10.213.0.2",
-                        "10.213.0.1", sys.argv[2], "0", "tcp", "10.213.0.2",
-                        str(port), "10.213.0.1", "2222", "2"], check=True)
+                        "10.213.0.1", sys.argv[2], "0", "tcp", "10.213.0.1",
+                        "2222", "10.213.0.2", str(port), "2"], check=True)
     time.sleep(0.1)
 time.sleep(0.5)
 s.close()
