@@ -22,8 +22,8 @@
 #include "parse.h"
 #include "conf_text.h"
 #include "pkt.h"
+#include "rig.h"
 
-#define SEC 1000000000ull
 #define H "10.213.0.1"		/* the protected host */
 #define R "10.213.0.2"		/* a peer, or an attacker posing as one */
 #define T "10.213.0.3"		/* a third host */
@@ -36,41 +36,10 @@
 #define IN 1			/* NF_INET_LOCAL_IN */
 #define OUT 3			/* NF_INET_LOCAL_OUT */
 
-struct rig {
-	struct ntfw_conf *c;
-	struct ntfw_engine e;
-	uint64_t now;
-	bool handoff;
-};
-
-static void rig_init_n(struct rig *r, const char *text, uint32_t flows)
-{
-	memset(r, 0, sizeof(*r));
-	r->c = conf_text(text);
-	assert_int_equal(ntfw_engine_init(&r->e, r->c, flows, NULL, NULL), 0);
-	r->now = 1000 * SEC;
-}
-
-static void rig_init(struct rig *r, const char *text)
-{
-	rig_init_n(r, text, 256);
-}
-
-static void rig_free(struct rig *r)
-{
-	ntfw_engine_free(&r->e);
-	ntfw_conf_free(r->c);
-}
-
 static enum ntfw_verdict feed(struct rig *r, const uint8_t *b, size_t n,
 			      uint8_t hook)
 {
-	struct ntfw_meta m = { .hook = hook, .ts_ns = r->now };
-
-	r->now += SEC / 100;
-	r->handoff = false;
-	return ntfw_engine_packet(&r->e, b, (uint32_t)n, (uint32_t)n, &m,
-				  &r->handoff);
+	return rig_feed(r, b, n, n, hook);
 }
 
 static enum ntfw_verdict tcp(struct rig *r, uint8_t hook, const char *src,
@@ -85,18 +54,6 @@ static enum ntfw_verdict tcp(struct rig *r, uint8_t hook, const char *src,
 				      pkt_tcp4(b, src, dst, &o, data);
 
 	return feed(r, b, n, hook);
-}
-
-/* @caplen of the @wirelen bytes at @b, as a copy range hands them over. */
-static enum ntfw_verdict feed_cut(struct rig *r, const uint8_t *b,
-				  size_t caplen, size_t wirelen, uint8_t hook)
-{
-	struct ntfw_meta m = { .hook = hook, .ts_ns = r->now };
-
-	r->now += SEC / 100;
-	r->handoff = false;
-	return ntfw_engine_packet(&r->e, b, (uint32_t)caplen, (uint32_t)wirelen,
-				  &m, &r->handoff);
 }
 
 static enum ntfw_verdict tcp_win(struct rig *r, uint8_t hook, const char *src,
@@ -150,25 +107,6 @@ static enum ntfw_verdict unreach_udp(struct rig *r, uint8_t hook,
 	return feed(r, b, n + q, hook);
 }
 
-static void reload(struct rig *r, const char *text)
-{
-	struct ntfw_conf *next = conf_text(text);
-	unsigned int n = r->c->nrules + 1;
-	uint16_t *smap = calloc(n, sizeof(*smap)), *fmap = calloc(n, sizeof(*fmap));
-	struct ntfw_engine_swap sw = { .conf = next };
-
-	assert_int_equal(ntfw_conf_rule_map(r->c, next, true, smap), 0);
-	assert_int_equal(ntfw_conf_rule_map(r->c, next, false, fmap), 0);
-	assert_int_equal(ntfw_stats_init(&sw.stats, next), 0);
-	sw.stat_map = smap;
-	sw.flow_map = fmap;
-	ntfw_engine_reload(&r->e, &sw);
-	ntfw_stats_free(&sw.stats);
-	free(smap);
-	free(fmap);
-	ntfw_conf_free(r->c);
-	r->c = next;
-}
 
 /*
  * HOLE 1.  An ICMP message other than echo is stateless, but it still
@@ -269,7 +207,7 @@ static void reload_reevaluate_trusts_guessed_client(void **state)
 	rig_init(&r, conf);
 	assert_int_equal(tcp(&r, IN, R, H, 80, 6379, SYN | ACK, 1000, 1, 0),
 			 NTFW_DROP);
-	reload(&r, conf);
+	rig_reload(&r, conf);
 	assert_int_equal(tcp(&r, IN, R, H, 80, 6379, SYN, 5000, 0, 0), NTFW_DROP);
 	/* The host never saw the SYN; the attacker's ACK goes nowhere. */
 	assert_int_equal(tcp(&r, IN, R, H, 80, 6379, ACK, 5001, 9001, 0),
@@ -286,7 +224,7 @@ static void reload_reevaluate_echo_reply_first(void **state)
 
 	rig_init(&r, conf);
 	assert_int_equal(icmp(&r, IN, R, H, 0, 4242), NTFW_DROP);
-	reload(&r, conf);
+	rig_reload(&r, conf);
 	assert_int_equal(icmp(&r, IN, R, H, 8, 4242), NTFW_DROP);
 	rig_free(&r);
 }
@@ -473,14 +411,14 @@ static void wscale_past_copy_range(void **state)
 	/* The client's SYN, cut by the copy range after 64 bytes. */
 	n = pkt_tcp6(b, R6, H6, &o, 0);
 	memcpy(b + 60, opts, sizeof(opts));
-	assert_int_equal(feed_cut(&r, b, 64, n, IN), NTFW_ACCEPT);
+	assert_int_equal(rig_feed(&r, b, 64, n, IN), NTFW_ACCEPT);
 	/* The server's SYN-ACK, whole. */
 	o = (struct tcp_opts){ .sport = 80, .dport = 40000, .seq = s,
 			       .ack = 101, .flags = SYN | ACK, .win = 64800,
 			       .doff = 10 };
 	n = pkt_tcp6(b, H6, R6, &o, 0);
 	memcpy(b + 60, opts, sizeof(opts));
-	assert_int_equal(feed_cut(&r, b, n, n, OUT), NTFW_ACCEPT);
+	assert_int_equal(rig_feed(&r, b, n, n, OUT), NTFW_ACCEPT);
 	/* The client's window: 500 << 7 = 64000 bytes. */
 	assert_int_equal(tcp_win(&r, IN, R6, H6, 40000, 80, ACK, 101, s + 1, 0,
 				 500), NTFW_ACCEPT);

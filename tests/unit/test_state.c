@@ -20,8 +20,8 @@
 #include "parse.h"
 #include "conf_text.h"
 #include "pkt.h"
+#include "rig.h"
 
-#define SEC 1000000000ull
 #define C "10.213.0.2"
 #define S "10.213.0.1"
 #define C6 "fd00:213::2"
@@ -30,36 +30,10 @@
 #define ACK NTFW_TCP_ACK
 #define PSH NTFW_TCP_PSH
 
-struct rig {
-	struct ntfw_conf *c;
-	struct ntfw_engine e;
-	uint64_t now;
-	bool handoff;
-};
-
-static void rig_init(struct rig *r, const char *text)
-{
-	memset(r, 0, sizeof(*r));
-	r->c = conf_text(text);
-	assert_int_equal(ntfw_engine_init(&r->e, r->c, 256, NULL, NULL), 0);
-	r->now = 1000 * SEC;
-}
-
-static void rig_free(struct rig *r)
-{
-	ntfw_engine_free(&r->e);
-	ntfw_conf_free(r->c);
-}
-
 static enum ntfw_verdict feed_hook(struct rig *r, const uint8_t *b, size_t n,
 				   uint8_t hook)
 {
-	struct ntfw_meta m = { .hook = hook, .ts_ns = r->now };
-
-	r->now += SEC / 100;
-	r->handoff = false;
-	return ntfw_engine_packet(&r->e, b, (uint32_t)n, (uint32_t)n, &m,
-				  &r->handoff);
+	return rig_feed(r, b, n, n, hook);
 }
 
 static enum ntfw_verdict feed(struct rig *r, const uint8_t *b, size_t n)
@@ -279,25 +253,6 @@ static void state_without_ctx(void **state)
 	ntfw_conf_free(c);
 }
 
-static void reload(struct rig *r, const char *text)
-{
-	struct ntfw_conf *next = conf_text(text);
-	unsigned int n = r->c->nrules + 1;
-	uint16_t *smap = calloc(n, sizeof(*smap)), *fmap = calloc(n, sizeof(*fmap));
-	struct ntfw_engine_swap sw = { .conf = next };
-
-	assert_int_equal(ntfw_conf_rule_map(r->c, next, true, smap), 0);
-	assert_int_equal(ntfw_conf_rule_map(r->c, next, false, fmap), 0);
-	assert_int_equal(ntfw_stats_init(&sw.stats, next), 0);
-	sw.stat_map = smap;
-	sw.flow_map = fmap;
-	ntfw_engine_reload(&r->e, &sw);
-	ntfw_stats_free(&sw.stats);
-	free(smap);
-	free(fmap);
-	ntfw_conf_free(r->c);
-	r->c = next;
-}
 
 /* A reload re-decides open flows (judged the way they were opened), or
  * with "reload-flows keep" leaves them be. */
@@ -309,13 +264,13 @@ static void reload_reevaluate_or_keep(void **state)
 		     "accept name ssh proto tcp dport 22\n");
 	tcp(&r, C, S, 40000, 80, SYN, 100, 0, 0);
 	tcp(&r, C, S, 40001, 22, SYN, 100, 0, 0);
-	reload(&r, "default drop\naccept name web proto tcp dport 80\n");
+	rig_reload(&r, "default drop\naccept name web proto tcp dport 80\n");
 	/* The server's reply is turned round: the flow is still web's. */
 	assert_int_equal(tcp(&r, S, C, 80, 40000, SYN | ACK, 500, 101, 0), NTFW_ACCEPT);
 	assert_int_equal(tcp(&r, S, C, 22, 40001, SYN | ACK, 500, 101, 0), NTFW_DROP);
 	assert_int_equal(tcp(&r, C, S, 40001, 22, ACK, 101, 501, 0), NTFW_DROP);
 
-	reload(&r, "default drop\nreload-flows keep\n");
+	rig_reload(&r, "default drop\nreload-flows keep\n");
 	assert_int_equal(tcp(&r, C, S, 40000, 80, ACK, 101, 501, 0), NTFW_ACCEPT);
 	assert_int_equal(tcp(&r, C, S, 40002, 80, SYN, 100, 0, 0), NTFW_DROP);
 	rig_free(&r);
