@@ -11,13 +11,17 @@ such a record of ntfw's.  Standard library only.
 Usage: tcptrace_map.py NAME NTFW_CSV TCPTRACE_CSV [options]
   --min-conns N       at least N complete connections (default 1)
   --require-rexmit    at least one retransmission in the capture
-  --allow FILE        allow-list: lines "FIELD CAPTURE_GLOB REASON...";
-                      a difference in FIELD (a name of the table below, or
-                      a glob of them) on a capture whose NAME matches
-                      CAPTURE_GLOB is printed as ALLOWED, not counted
+  --allow FILE        allow-list: lines "FIELD WHERE REASON...";
+                      a difference in FIELD (a field name as printed, or a
+                      glob of them; "connection" for a connection one
+                      side has complete and the other has not) where
+                      "NAME/CONN" (e.g. "loss.c0.s68/10.213.1.2:4711->
+                      10.213.0.1:8080") matches the glob WHERE is printed
+                      as ALLOWED with its reason, and not counted
   --full              print every compared value, not only differences
 
 Output: one line per difference, "DIFF|ALLOWED NAME CONN FIELD NTFW TCPTRACE",
+and the allow-list entries that allowed nothing ("UNUSED"),
 then "NAME: N connections, N values compared, N differ, N allowed, ...".
 Exits 1 on a difference that is not allowed or a missing connection.
 """
@@ -109,22 +113,29 @@ def main(argv):
     st = {"bad": 0, "allowed": 0, "compared": 0}
     out = []
 
+    def differs(conn, field, ours, theirs):
+        """Count a difference; True if the allow-list has it."""
+        where = "%s/%s" % (name, conn)
+        hit = [e for e in allow if fnmatch.fnmatchcase(field, e["field"])
+               and fnmatch.fnmatchcase(where, e["cond"])]
+        if hit:
+            st["allowed"] += 1
+            hit[0]["used"] = True
+            out.append("ALLOWED %s %s %s %s %s (%s)"
+                       % (name, conn, field, ours, theirs, hit[0]["reason"]))
+            return True
+        st["bad"] += 1
+        out.append("DIFF    %s %s %s %s %s" % (name, conn, field, ours, theirs))
+        return False
+
     def check(conn, field, ours, theirs, table):
         ok = str(ours) == str(theirs)
         st["compared"] += 1
         mark = ""
         if not ok:
-            hit = [e for e in allow if fnmatch.fnmatchcase(field, e["field"])
-                   and fnmatch.fnmatchcase(name, e["cond"])]
-            if hit:
-                st["allowed"] += 1
-                e = hit[0]
-                e["used"] = e.get("used", 0) + 1
-                out.append("ALLOWED %s %s %s %s %s" % (name, conn, field, ours, theirs))
+            if differs(conn, field, ours, theirs):
                 mark = "   <-- differs (allowed)"
             else:
-                st["bad"] += 1
-                out.append("DIFF    %s %s %s %s %s" % (name, conn, field, ours, theirs))
                 mark = "   <-- DIFFERS"
         table.append("  %-24s %16s %16s%s" % (field, ours, theirs, mark))
 
@@ -142,8 +153,7 @@ def main(argv):
              if {(addr(t["host_a"]), int(t["port_a"])),
                  (addr(t["host_b"]), int(t["port_b"]))} == {c, s}]
         if len(m) != 1:
-            out.append("MISSING %s %s: %d tcptrace connections match" % (name, conn, len(m)))
-            st["bad"] += 1
+            differs(conn, "connection", "complete", "%d matching" % len(m))
             continue
         matched.add(m[0])
         t = tt[m[0]]
@@ -184,10 +194,12 @@ def main(argv):
             continue
         sf = [t.get("SYN/FIN_pkts_sent_" + s, "0/0").split("/") for s in ("a2b", "b2a")]
         if all(x[0] != "0" and x[1] != "0" for x in sf):
-            out.append("MISSING %s %s:%s<->%s:%s: complete for tcptrace, no complete ntfw record"
-                       % (name, t["host_a"], t["port_a"], t["host_b"], t["port_b"]))
-            st["bad"] += 1
+            differs("%s:%s->%s:%s" % (t["host_a"], t["port_a"], t["host_b"], t["port_b"]),
+                    "connection", "incomplete", "complete")
 
+    for e in allow:
+        if not e.get("used") and fnmatch.fnmatchcase(name, e["cond"].split("/")[0]):
+            out.append("UNUSED  %s: %s %s" % (name, e["field"], e["cond"]))
     if out:
         print("\n".join(out))
     print("%s: %d connections, %d values compared, %d differ, %d allowed, %d retransmissions"

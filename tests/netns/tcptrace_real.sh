@@ -18,20 +18,55 @@
 # KEEP_CAPTURES=DIR keeps the captures.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_cmd ip tcpdump tcptrace iperf3 curl python3 iptables ip6tables ss
+need_cmd ip tcpdump tcptrace iperf3 curl python3 nft ss
 [ -x "$NTFW" ] || skip "$NTFW is not built"
 "$NTFW" -h 2>&1 | grep -q -- '-r capture' || skip "ntfw has no -r"
 MAP=$TOP/tests/tcptrace_map.py
 REFRAME=$TOP/tests/netns/pcap_reframe.py
 
-# The allow-list: "FIELD CAPTURE REASON", FIELD a field name of
-# tcptrace_map.py (glob), CAPTURE a glob on the capture's name
-# TRAFFIC.IFACE.SNAPLEN (e.g. loss.s0.s68).  Keep it minimal: every
-# entry is a known disagreement, to be removed once fixed.
+# The allow-list: "FIELD WHERE REASON", FIELD a field name as
+# tcptrace_map.py prints it (glob; "connection" for a connection complete
+# for one tool only), WHERE a glob on CAPTURE/CONNECTION, CAPTURE being
+# TRAFFIC.IFACE.SNAPLEN (e.g. loss.s0.s68/10.213.1.2:4711->10.213.0.1:8080).
+# Keep it minimal: every entry is a known disagreement, to be removed once
+# fixed (the comparison prints UNUSED for entries that allowed nothing).
 cat >"$T_TMP/allow" <<'EOF'
+# IPv4 at snaplen 68 (14 + 20 + 34 bytes) cuts the SYNs' options before
+# the window scale: parse.c reads "no option", so flow.c checks later
+# segments against unscaled windows, counts those beyond 64 KiB invalid,
+# and the connection never completes (end eof); tcptrace follows it.
+connection *.s68/10.* SYN options cut by the snaplen read as no window scale
+# Captured after the losses (the receiver's side, c0), a burst leaves
+# several holes open at once; features.c keeps one hole, takes the others
+# for data sent, and counts the data filling them as retransmitted where
+# tcptrace sees new data (its "known differences").
+rexmit_s2c loss.c0.* several holes open at once: the fillers counted as retransmissions
 EOF
 
-topo_pair
+# C (c0) -- (r0) R (r1) -- (s0) S: the router drops packets between the
+# two capture points (the loss scenario).
+ns_new C
+ns_new R
+ns_new S
+ip link add c0 netns "$C" type veth peer name r0 netns "$R" || fail "cannot create veth"
+ip link add s0 netns "$S" type veth peer name r1 netns "$R" || fail "cannot create veth"
+ip -n "$C" addr add 10.213.1.2/24 dev c0
+ip -n "$C" addr add fd00:213:1::2/64 dev c0 nodad
+ip -n "$R" addr add 10.213.1.1/24 dev r0
+ip -n "$R" addr add fd00:213:1::1/64 dev r0 nodad
+ip -n "$R" addr add 10.213.0.2/24 dev r1
+ip -n "$R" addr add fd00:213::2/64 dev r1 nodad
+ip -n "$S" addr add 10.213.0.1/24 dev s0
+ip -n "$S" addr add fd00:213::1/64 dev s0 nodad
+for l in "$C c0" "$R r0" "$R r1" "$S s0"; do
+	ip -n ${l% *} link set ${l#* } up
+done
+ip -n "$C" route add default via 10.213.1.1
+ip -n "$C" route add default via fd00:213:1::1
+ip -n "$S" route add default via 10.213.0.2
+ip -n "$S" route add default via fd00:213::2
+ip netns exec "$R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+	fail "cannot make R a router"
 mkdir -p "$T_TMP/www"
 head -c 1000 /dev/urandom >"$T_TMP/www/1k"
 head -c 100000 /dev/urandom >"$T_TMP/www/100k"
@@ -44,15 +79,17 @@ SNAPS="full s96 s68"
 # capture NAME CMD...: capture on c0 and s0, at full length and at
 # snaplen 96 and 68 at the same time, while CMD runs.
 capture() {
-	local name=$1 ns dev snap f pids=() files=()
+	local name=$1 ns dev snap len f pids=() files=()
 	shift
 	for dev in c0 s0; do
 		ns=$C
 		[ "$dev" = s0 ] && ns=$S
 		for snap in $SNAPS; do
 			f=$T_TMP/$name.$dev.$snap.pcap
+			len=${snap#s}
+			[ "$snap" = full ] && len=0
 			bg "$f.log" ip netns exec "$ns" tcpdump --immediate-mode -U -n \
-				-s "${snap#s}" -B 32768 -i "$dev" -w "$f" tcp
+				-s "$len" -B 32768 -i "$dev" -w "$f" tcp
 			pids+=("$BG_PID")
 			files+=("$f")
 		done
@@ -135,33 +172,28 @@ iperf() {
 	ip netns exec "$C" timeout 30 iperf3 -c 10.213.0.1 -n 5M >"$T_TMP/iperf.log" 2>&1
 }
 
-# Losses in both directions.  The server's OUTPUT and the client's OUTPUT
-# are before both capture points (holes: the capture never sees the
-# first transmission), the client's INPUT after them (the capture sees a
-# transmission and its retransmission).  Random losses, and bursts: of
-# every 40 data packets of the server, 3 in a row.
-LOSS_RULES="OUTPUT -p tcp -m multiport --sports 8080,8086 -m statistic --mode random --probability 0.04 -j DROP
-OUTPUT -p tcp -m multiport --sports 8080,8086 -m length --length 200:65535 -m statistic --mode nth --every 40 --packet 0 -j DROP
-OUTPUT -p tcp -m multiport --sports 8080,8086 -m length --length 200:65535 -m statistic --mode nth --every 39 --packet 0 -j DROP
-OUTPUT -p tcp -m multiport --sports 8080,8086 -m length --length 200:65535 -m statistic --mode nth --every 38 --packet 0 -j DROP"
-LOSS_RULES_C="OUTPUT -p tcp -m multiport --dports 8080,8086 -m statistic --mode random --probability 0.03 -j DROP
-INPUT -p tcp -m multiport --sports 8080,8086 -m statistic --mode random --probability 0.03 -j DROP"
-loss_rules() { # loss_rules -A|-D
-	local r ipt
-	for ipt in iptables ip6tables; do
-		while read -r r; do
-			ip netns exec "$S" $ipt "$1" $r || return 1
-		done <<<"$LOSS_RULES"
-		while read -r r; do
-			ip netns exec "$C" $ipt "$1" $r || return 1
-		done <<<"$LOSS_RULES_C"
-	done
+# Losses in both directions.  The router drops between the capture
+# points: c0's capture misses what the server sent and lost (holes,
+# filled later by retransmissions), s0's sees it and its retransmission;
+# the other way round for the client's packets.  The server's data:
+# 5 % at random, and bursts of 3 in a row of every 25, so that several
+# holes are open at once; the client's packets: 3 % at random.
+cat >"$T_TMP/loss.nft" <<'EOF'
+table inet loss {
+	chain forward {
+		type filter hook forward priority 0; policy accept;
+		tcp sport { 8080, 8086 } meta length > 200 numgen inc mod 25 < 3 counter drop
+		tcp sport { 8080, 8086 } meta length > 200 numgen random mod 100 < 5 counter drop
+		tcp dport { 8080, 8086 } numgen random mod 100 < 3 counter drop
+	}
 }
+EOF
 lossy() {
-	loss_rules -A || return 1
+	ip netns exec "$R" nft -f "$T_TMP/loss.nft" || return 1
 	fetch http://10.213.0.1:8080/2m "http://[fd00:213::1]:8086/2m"
 	local rc=$?
-	loss_rules -D
+	info "losses: $(ip netns exec "$R" nft list table inet loss | grep -o 'packets [0-9]*' | tr '\n' ' ')"
+	ip netns exec "$R" nft delete table inet loss
 	return $rc
 }
 
@@ -180,7 +212,7 @@ bad=0
 FRAMINGS="sll sll2 raw vlan qinq"
 # check NAME MIN_CONNS [require-rexmit]: every capture of the traffic NAME
 check() {
-	local name=$1 dev snap c pcap fr
+	local name=$1 dev snap c pcap fr min req
 	for dev in c0 s0; do
 		for snap in $SNAPS; do
 			c=$name.$dev.$snap
@@ -197,8 +229,14 @@ check() {
 				bad=$((bad + 1))
 				continue
 			}
+			# At snaplen 68 an IPv6 packet keeps 14 bytes of TCP
+			# header: neither tool follows it, nothing to compare
+			# (a connection only one of them has complete still
+			# counts); IPv4 has lost only the SYNs' last options.
+			min=$2 req=${3:-}
+			[ "$snap" = s68 ] && min=0 req=
 			python3 "$MAP" "$c" "$T_TMP/$c.ntfw" "$T_TMP/$c.tcptrace" \
-				--allow "$T_TMP/allow" --min-conns "$2" ${3:+--$3} ||
+				--allow "$T_TMP/allow" --min-conns "$min" ${req:+--$req} ||
 				bad=$((bad + 1))
 			# The same packets in other link layers: the same records.
 			python3 "$REFRAME" "$pcap" "$T_TMP/$c.%s.pcap" $FRAMINGS ||
