@@ -41,6 +41,9 @@ connection *.s68/10.* SYN options cut by the snaplen read as no window scale
 # for data sent, and counts the data filling them as retransmitted where
 # tcptrace sees new data (its "known differences").
 rexmit_s2c loss.c0.* several holes open at once: the fillers counted as retransmissions
+# The same captures: ACKs of data sent into a hole ntfw did not keep give
+# tcptrace an RTT sample that ntfw takes as spoilt (1 to 3 of about 40).
+rtt_samples_s2c loss.c0.* several holes open at once: samples of hole fillers lost
 EOF
 
 # C (c0) -- (r0) R (r1) -- (s0) S: the router drops packets between the
@@ -235,6 +238,8 @@ check() {
 			# counts); IPv4 has lost only the SYNs' last options.
 			min=$2 req=${3:-}
 			[ "$snap" = s68 ] && min=0 req=
+			# Only the sender's side is sure to see retransmissions.
+			[ "$dev" = c0 ] && req=
 			python3 "$MAP" "$c" "$T_TMP/$c.ntfw" "$T_TMP/$c.tcptrace" \
 				--allow "$T_TMP/allow" --min-conns "$min" ${req:+--$req} ||
 				bad=$((bad + 1))
