@@ -7,14 +7,15 @@
 # ends (c0 and s0), each at full length and at snaplen 96 and 68 by
 # tcpdumps running side by side.  Traffic: curl of 1 KB, 100 KB and 2 MB,
 # 200 small pushed writes answered one by one, iperf3 -n 5M, two 2 MB
-# downloads (IPv4 and IPv6) with random and burst losses in both
-# directions (before both capture points: holes; and after them:
-# retransmissions of what the captures saw), curl over IPv6.
+# downloads (IPv4 and IPv6) through a router between the capture points
+# that drops at random and in bursts (the server's capture sees the
+# retransmissions, the client's several holes open at once), curl over
+# IPv6.  The kernel here has no netem: nft drops in the router instead.
 # Each capture: `ntfw -r` and `tcptrace -l -r -n` compared field by field
 # for every complete connection (tests/tcptrace_map.py); every capture
 # reframed as Linux cooked v1 and v2, raw IP, 802.1Q and QinQ must give
 # ntfw records byte-identical to those of its Ethernet original.
-# Differences fail the test unless ALLOW below lists them.
+# Differences fail the test unless the allow-list below has them.
 # KEEP_CAPTURES=DIR keeps the captures.
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -62,7 +63,7 @@ ip -n "$R" addr add fd00:213::2/64 dev r1 nodad
 ip -n "$S" addr add 10.213.0.1/24 dev s0
 ip -n "$S" addr add fd00:213::1/64 dev s0 nodad
 for l in "$C c0" "$R r0" "$R r1" "$S s0"; do
-	ip -n ${l% *} link set ${l#* } up
+	ip -n "${l% *}" link set "${l#* }" up
 done
 ip -n "$C" route add default via 10.213.1.1
 ip -n "$C" route add default via fd00:213:1::1
