@@ -69,7 +69,11 @@ struct ntfw_ring_rec {
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u32 ct_mark;		/* the connection's mark, 0 without one */
-};				/* 88 bytes */
+	__u16 gso_size;		/* payload bytes per segment of a GSO packet,
+				 * 0 otherwise: the consumer cuts it into the
+				 * segments the wire carries */
+	__u16 pad;
+};				/* 96 bytes */
 
 struct ntfw_ring_hdr {
 	__u32 magic;		/* NTFW_RING_MAGIC */
