@@ -118,10 +118,19 @@ void ntfw_engine_reload(struct ntfw_engine *e, struct ntfw_engine_swap *s)
 		ntfw_flow_foreach(&e->flows, republish, e);
 }
 
+/*
+ * Publish the flow table's counters.  Every change to them passes through
+ * flow_end() (ended) or flow_new() (created): when neither moved since the
+ * last call, the five stores would write what is there already.  Only this
+ * worker writes the stats, so reading them back needs no atomics.
+ */
 static void flow_counters(struct ntfw_engine *e)
 {
 	struct ntfw_stats *st = &e->stats;
 
+	if (st->flows_created == e->flows.created &&
+	    st->flows_ended == e->flows.ended)
+		return;
 	__atomic_store_n(&st->flows_active, e->flows.used, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->flows_created, e->flows.created, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->flows_ended, e->flows.ended, __ATOMIC_RELAXED);

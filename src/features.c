@@ -54,25 +54,39 @@ _Static_assert(NTFW_MED_EXACT == 32, "the median layout assumes 32 slots");
 #define DS_WIN_ZERO 0x10  /* last window advertised was zero */
 #define DS_MED_HIST 0x20  /* med_ip_bytes is estimated */
 
-static const char *const names[NTFW_F__MAX] = {
-	"pkts_c2s", "pkts_s2c",
-	"bytes_c2s", "bytes_s2c",
-	"data_pkts_c2s", "data_pkts_s2c",
-	"data_bytes_c2s", "data_bytes_s2c",
-	"pushed_c2s", "pushed_s2c",
-	"syn_c2s", "syn_s2c",
-	"fin_c2s", "fin_s2c",
-	"rst_c2s", "rst_s2c",
-	"init_win_bytes_c2s", "init_win_bytes_s2c",
-	"init_win_pkts_c2s", "init_win_pkts_s2c",
-	"syn_window_c2s", "syn_window_s2c",
-	"min_segm_c2s", "min_segm_s2c",
-	"max_segm_c2s", "max_segm_s2c",
-	"avg_segm_c2s", "avg_segm_s2c",
-	"med_ip_bytes_c2s", "med_ip_bytes_s2c",
-	"var_wire_bytes_c2s", "var_wire_bytes_s2c",
-	"rtt_samples_c2s", "rtt_samples_s2c",
-	"rexmit_c2s", "rexmit_s2c",
+/* Every exported feature, in export order (enum ntfw_feature). */
+#define FEATURE_NAMES(X) \
+	X(pkts_c2s) X(pkts_s2c) \
+	X(bytes_c2s) X(bytes_s2c) \
+	X(data_pkts_c2s) X(data_pkts_s2c) \
+	X(data_bytes_c2s) X(data_bytes_s2c) \
+	X(pushed_c2s) X(pushed_s2c) \
+	X(syn_c2s) X(syn_s2c) \
+	X(fin_c2s) X(fin_s2c) \
+	X(rst_c2s) X(rst_s2c) \
+	X(init_win_bytes_c2s) X(init_win_bytes_s2c) \
+	X(init_win_pkts_c2s) X(init_win_pkts_s2c) \
+	X(syn_window_c2s) X(syn_window_s2c) \
+	X(min_segm_c2s) X(min_segm_s2c) \
+	X(max_segm_c2s) X(max_segm_s2c) \
+	X(avg_segm_c2s) X(avg_segm_s2c) \
+	X(med_ip_bytes_c2s) X(med_ip_bytes_s2c) \
+	X(var_wire_bytes_c2s) X(var_wire_bytes_s2c) \
+	X(rtt_samples_c2s) X(rtt_samples_s2c) \
+	X(rexmit_c2s) X(rexmit_s2c)
+
+#define NAME(x) #x,
+static const char *const names[NTFW_F__MAX] = { FEATURE_NAMES(NAME) };
+
+/* A record's JSON keys, with the comma before them: no strlen() per key. */
+struct key {
+	const char *s;
+	size_t len;
+};
+#define KEY(x) { ",\"" #x "\":", sizeof(",\"" #x "\":") - 1 },
+static const struct key keys[NTFW_F__MAX] = { FEATURE_NAMES(KEY) };
+static const struct key exact_keys[2] = {
+	KEY(med_ip_bytes_c2s_exact) KEY(med_ip_bytes_s2c_exact)
 };
 
 const char *ntfw_feature_name(enum ntfw_feature f)
@@ -805,9 +819,9 @@ uint64_t ntfw_feature_value(const struct ntfw_features *f, enum ntfw_feature id)
  * printf: a record has some fifty numbers, and formatting them with
  * snprintf was most of the time "ntfw -r" spent.
  */
-static int put_str(char *buf, size_t size, int n, const char *s)
+static int put_mem(char *buf, size_t size, int n, const char *s, size_t len)
 {
-	size_t len = strlen(s), off = (size_t)n, k;
+	size_t off = (size_t)n, k;
 
 	if (off + 1 < size) {
 		k = len < size - off - 1 ? len : size - off - 1;
@@ -817,27 +831,31 @@ static int put_str(char *buf, size_t size, int n, const char *s)
 	return n + (int)len;
 }
 
+static int put_str(char *buf, size_t size, int n, const char *s)
+{
+	return put_mem(buf, size, n, s, strlen(s));
+}
+
 static int put_num(char *buf, size_t size, int n, uint64_t v)
 {
-	char num[24], *p = num + sizeof(num) - 1;
+	char num[24], *p = num + sizeof(num);
 
-	*p = '\0';
 	do {
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	return put_str(buf, size, n, p);
+	return put_mem(buf, size, n, p, (size_t)(num + sizeof(num) - p));
 }
 
+/* The key @k (JSON) or the separator (CSV) before a value. */
 static int put_name(char *buf, size_t size, int n, bool json,
-		    const char *name, const char *suffix)
+		    const struct key *k)
 {
 	if (!json)
-		return n ? put_str(buf, size, n, ",") : n;
-	n = put_str(buf, size, n, n ? ",\"" : "\"");
-	n = put_str(buf, size, n, name);
-	n = put_str(buf, size, n, suffix);
-	return put_str(buf, size, n, "\":");
+		return n ? put_mem(buf, size, n, ",", 1) : n;
+	/* The first member has no comma before it. */
+	return n ? put_mem(buf, size, n, k->s, k->len) :
+		   put_mem(buf, size, n, k->s + 1, k->len - 1);
 }
 
 static int features_out(const struct ntfw_features *f, char *buf,
@@ -848,14 +866,12 @@ static int features_out(const struct ntfw_features *f, char *buf,
 	if (size)
 		buf[0] = '\0';
 	for (i = 0; i < NTFW_F__MAX; i++) {
-		n = put_name(buf, size, n, json, names[i], "");
+		n = put_name(buf, size, n, json, &keys[i]);
 		n = put_num(buf, size, n, ntfw_feature_value(f, i));
 		if (i != NTFW_F_MED_IP_BYTES_S2C)
 			continue;
 		for (dir = 0; dir < 2; dir++) {
-			n = put_name(buf, size, n, json,
-				     names[NTFW_F_MED_IP_BYTES_C2S + dir],
-				     "_exact");
+			n = put_name(buf, size, n, json, &exact_keys[dir]);
 			n = put_str(buf, size, n,
 				    med_is_exact(f, dir) ? "true" : "false");
 		}

@@ -84,6 +84,7 @@ void ntfw_flow_set_timeouts(struct ntfw_flow_table *t,
 	/* A list stays in order of last packet whatever its timeout. */
 	for (c = 0; c < NTFW_TC_MAX; c++)
 		t->timeout_ns[c] = (uint64_t)to->sec[c] * 1000000000ull;
+	t->expire_at = 0; /* look at every list next time */
 }
 
 void ntfw_flow_renumber_rules(struct ntfw_flow_table *t, const uint16_t *map,
@@ -205,14 +206,31 @@ static inline void bucket_set(struct ntfw_flow_table *t, uint32_t h,
 
 /* ---- lists ---- */
 
+/*
+ * Only the head of a list can time out (ntfw_flow_expire() looks no
+ * further), so expire_at stays at or below the deadline of every head:
+ * lowered whenever a flow becomes a head, raised only by a walk of the
+ * lists.  Until then the walk would find nothing, and is skipped.
+ */
+static inline void new_head(struct ntfw_flow_table *t, uint32_t i, uint8_t c)
+{
+	uint64_t at = t->pool[i].last_ns + t->timeout_ns[c];
+
+	if (at < t->expire_at)
+		t->expire_at = at;
+}
+
 static void lru_unlink(struct ntfw_flow_table *t, uint32_t i)
 {
 	struct ntfw_flow *f = &t->pool[i];
 
-	if (f->prev != NTFW_FLOW_NONE)
+	if (f->prev != NTFW_FLOW_NONE) {
 		t->pool[f->prev].next = f->next;
-	else
+	} else {
 		t->head[f->tclass] = f->next;
+		if (f->next != NTFW_FLOW_NONE)
+			new_head(t, f->next, f->tclass);
+	}
 	if (f->next != NTFW_FLOW_NONE)
 		t->pool[f->next].prev = f->prev;
 	else
@@ -225,10 +243,12 @@ static void lru_append(struct ntfw_flow_table *t, uint32_t i)
 
 	f->next = NTFW_FLOW_NONE;
 	f->prev = t->tail[f->tclass];
-	if (f->prev != NTFW_FLOW_NONE)
+	if (f->prev != NTFW_FLOW_NONE) {
 		t->pool[f->prev].next = i;
-	else
+	} else {
 		t->head[f->tclass] = i;
+		new_head(t, i, f->tclass);
+	}
 	t->tail[f->tclass] = i;
 }
 
@@ -266,8 +286,11 @@ static void flow_end(struct ntfw_flow_table *t, uint32_t i,
 
 void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns)
 {
+	uint64_t at = UINT64_MAX;
 	int c;
 
+	if (now_ns < t->expire_at)
+		return;
 	for (c = 0; c < NTFW_TC_MAX; c++) {
 		while (t->head[c] != NTFW_FLOW_NONE) {
 			uint32_t i = t->head[c];
@@ -278,6 +301,12 @@ void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns)
 			flow_end(t, i, NTFW_END_TIMEOUT);
 		}
 	}
+	/* The next walk is due at the earliest deadline of a head. */
+	for (c = 0; c < NTFW_TC_MAX; c++)
+		if (t->head[c] != NTFW_FLOW_NONE &&
+		    t->pool[t->head[c]].last_ns + t->timeout_ns[c] < at)
+			at = t->pool[t->head[c]].last_ns + t->timeout_ns[c];
+	t->expire_at = at;
 }
 
 void ntfw_flow_flush(struct ntfw_flow_table *t, enum ntfw_flow_end why)

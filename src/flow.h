@@ -112,6 +112,7 @@ struct ntfw_flow_table {
 	uint32_t head[NTFW_TC_MAX], tail[NTFW_TC_MAX];
 	uint64_t seed;
 	uint64_t timeout_ns[NTFW_TC_MAX];
+	uint64_t expire_at;	/* no list head's timeout falls before this */
 	ntfw_flow_end_cb on_end;
 	void *cb_arg;
 	/* counters */

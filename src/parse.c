@@ -202,6 +202,10 @@ static void parse_quote(const uint8_t *q, size_t len, struct ntfw_pkt *p)
 			return;
 		alen = 16;
 	}
+	/* ntfw_parse() left the inner fields alone: IPv4 addresses take
+	 * 4 of the 16 bytes, and the rest must read as zero. */
+	memset(p->inner_src, 0, sizeof(p->inner_src));
+	memset(p->inner_dst, 0, sizeof(p->inner_dst));
 	p->inner_sport = p->inner_dport = 0;
 	switch (nh) {
 	case IPPROTO_TCP:
@@ -406,8 +410,12 @@ enum ntfw_malformed ntfw_parse(const uint8_t *data, size_t caplen,
 	uint32_t iif = p->iif, oif = p->oif;
 	uint8_t hook = p->hook;
 
-	/* Metadata is filled in by the caller before parsing. */
-	memset(p, 0, sizeof(*p));
+	/*
+	 * Metadata is filled in by the caller before parsing.  The inner_*
+	 * fields are left as they are: they mean something only with
+	 * NTFW_PKT_INNER, and parse_quote() writes all of them first.
+	 */
+	memset(p, 0, offsetof(struct ntfw_pkt, inner_proto));
 	p->tcp_wscale = -1;
 	p->iif = iif;
 	p->oif = oif;
