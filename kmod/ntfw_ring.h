@@ -10,6 +10,10 @@
  *   page 0                the header (struct ntfw_ring_hdr)
  *   pages 1 ..            nrec records of rec_size bytes, nrec a power of 2
  *
+ * When the producer goes away (module unload), it stores 0 in magic: the
+ * ring stops moving while the consumer's mapping stays valid; a consumer
+ * that sees magic 0 unmaps and opens the file again.
+ *
  * Indexes are free-running 64-bit counts of records; a record lives at
  * slot (index & (nrec - 1)).  The producer owns prod, the consumer owns
  * cons.  The producer writes a record, then publishes it with a store
@@ -73,6 +77,7 @@ struct ntfw_ring_rec {
 				 * 0 otherwise: the consumer cuts it into the
 				 * segments the wire carries */
 	__u16 pad;
+	__u32 pad2;		/* explicit: no tail padding for the compiler */
 };				/* 96 bytes */
 
 struct ntfw_ring_hdr {
