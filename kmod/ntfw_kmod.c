@@ -75,8 +75,10 @@ module_param(ring_records, uint, 0444);
 MODULE_PARM_DESC(ring_records,
 		 "records in the ring, a power of 2 from 64 to 1048576 (default 65536)");
 
-/* Read on every packet with READ_ONCE: changing it at run time through
- * /sys/module/ntfw_kmod/parameters/record takes effect at once. */
+/*
+ * Read on every packet with READ_ONCE: changing it at run time through
+ * /sys/module/ntfw_kmod/parameters/record takes effect at once.
+ */
 static bool record_all;
 
 static int record_set(const char *val, const struct kernel_param *kp)
@@ -145,9 +147,11 @@ struct ntfw_ring {
 
 static struct ntfw_ring ring;
 
-/* Counters, per CPU so that the packet path shares no line but the ring's.
+/*
+ * Counters, per CPU so that the packet path shares no line but the ring's.
  * Indexed by hook (0: PRE_ROUTING, 1: POST_ROUTING) and family (0: IPv4,
- * 1: IPv6). */
+ * 1: IPv6).
+ */
 struct ntfw_stats {
 	u64 written[2][2];
 	u64 dropped[2][2];
@@ -184,8 +188,10 @@ static bool ntfw_ring_put(const struct ntfw_ring_rec *rec)
 	if (prod - cons < (u64)ring.mask + 1) {
 		memcpy(&ring.recs[prod & ring.mask], rec, sizeof(*rec));
 		ring.prod = prod + 1;
-		/* Release: the record is written before the consumer, which
-		 * loads prod with acquire, can see the index that covers it. */
+		/*
+		 * Release: the record is written before the consumer, which
+		 * loads prod with acquire, can see the index that covers it.
+		 */
 		smp_store_release(&hdr->prod, prod + 1);
 		ok = true;
 	} else {
@@ -206,8 +212,10 @@ static bool ntfw_icmp_echo(u8 proto, u8 type)
 	return type == ICMPV6_ECHO_REQUEST || type == ICMPV6_ECHO_REPLY;
 }
 
-/* The window scale option of a SYN (RFC 7323), clamped to 14 as TCP does,
- * or 0xff when there is none; a malformed list ends the walk. */
+/*
+ * The window scale option of a SYN (RFC 7323), clamped to 14 as TCP does,
+ * or 0xff when there is none; a malformed list ends the walk.
+ */
 static u8 ntfw_tcp_wscale(const struct sk_buff *skb, unsigned int off,
 			  unsigned int optlen)
 {
@@ -279,8 +287,10 @@ static void ntfw_parse_l4(const struct sk_buff *skb, unsigned int off,
 		r->ack = ntohl(th->ack_seq);
 		r->tcp_flags = tcp_flag_byte(th);
 		r->window = ntohs(th->window);
-		/* A data offset below 5 or past the packet does not hide the
-		 * ports; the payload starts where it says, within bounds. */
+		/*
+		 * A data offset below 5 or past the packet does not hide the
+		 * ports; the payload starts where it says, within bounds.
+		 */
 		hlen = max_t(unsigned int, th->doff * 4, sizeof(*th));
 		hlen = min(hlen, end - off);
 		if (th->syn)
@@ -292,8 +302,10 @@ static void ntfw_parse_l4(const struct sk_buff *skb, unsigned int off,
 		struct udphdr _uh;
 		const struct udphdr *uh;
 
-		/* The UDP length is not checked: Linux reads the ports of
-		 * a datagram whatever it says, and so does nft. */
+		/*
+		 * The UDP length is not checked: Linux reads the ports of
+		 * a datagram whatever it says, and so does nft.
+		 */
 		uh = skb_header_pointer(skb, off, sizeof(_uh), &_uh);
 		if (!uh)
 			return;
@@ -484,8 +496,10 @@ static unsigned int ntfw_hook(void *priv, struct sk_buff *skb,
 	dev = h ? state->out : state->in;
 	rec.ifindex = dev ? dev->ifindex : 0;
 	rec.netns = state->net->ns.inum;
-	/* At these hooks skb->data is the IP header: add the link header
-	 * the wire carries where it is Ethernet. */
+	/*
+	 * At these hooks skb->data is the IP header: add the link header
+	 * the wire carries where it is Ethernet.
+	 */
 	rec.wire_len = skb->len;
 	if (dev && dev->type == ARPHRD_ETHER)
 		rec.wire_len += ETH_HLEN;
@@ -668,8 +682,10 @@ static int ntfw_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "written %llu\n", written);
 	seq_printf(m, "dropped %llu\n", dropped);
 	seq_printf(m, "unparsed %llu\n", sum.unparsed);
-	/* Plain reads of indexes the producer owns and the consumer's
-	 * word: a snapshot for people, no record depends on it. */
+	/*
+	 * Plain reads of indexes the producer owns and the consumer's
+	 * word: a snapshot for people, no record depends on it.
+	 */
 	seq_printf(m, "prod %llu\n", READ_ONCE(ring.hdr->prod));
 	seq_printf(m, "cons %llu\n", READ_ONCE(ring.hdr->cons));
 	seq_printf(m, "readers %d\n", atomic_read(&ntfw_readers));
@@ -712,8 +728,10 @@ static int __init ntfw_init(void)
 	ring.hdr->rec_size = sizeof(struct ntfw_ring_rec);
 	ring.hdr->nrec = ring_records;
 	ring.hdr->rec_offset = PAGE_SIZE;
-	/* Magic last: a header with the magic is a complete one.  Nobody
-	 * can map it yet, the release is for form's sake. */
+	/*
+	 * Magic last: a header with the magic is a complete one.  Nobody
+	 * can map it yet, the release is for form's sake.
+	 */
 	smp_store_release(&ring.hdr->magic, NTFW_RING_MAGIC);
 
 	err = -ENOMEM;
@@ -743,8 +761,10 @@ err_free:
 
 static void __exit ntfw_exit(void)
 {
-	/* No hook runs after this: nf_unregister_net_hooks() waits for
-	 * the packets in flight (synchronize_net). */
+	/*
+	 * No hook runs after this: nf_unregister_net_hooks() waits for
+	 * the packets in flight (synchronize_net).
+	 */
 	unregister_pernet_subsys(&ntfw_net_ops);
 	/* No mmap runs after this, and open files are released. */
 	remove_proc_subtree("ntfw", NULL);
