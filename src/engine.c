@@ -92,7 +92,8 @@ static void republish(struct ntfw_flow *f, void *arg)
 
 	if (f->decided)
 		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
-				f->saddr, f->sport, f->sverdict, f->base);
+				f->saddr, f->sport, f->sverdict, f->base,
+				e->id);
 	else
 		ntfw_relate_del(e->rel, f->family, f->proto, f->caddr,
 				f->cport, f->saddr, f->sport);
@@ -198,7 +199,8 @@ static void decide(struct ntfw_engine *e, struct ntfw_flow *f,
 	ntfw_flow_set_verdict(&e->flows, f, f->sverdict == NTFW_DROP);
 	if (e->rel)
 		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
-				f->saddr, f->sport, f->sverdict, f->base);
+				f->saddr, f->sport, f->sverdict, f->base,
+				e->id);
 }
 
 /* A packet that follows flow @f: the per-packet rules above the one that

@@ -36,6 +36,7 @@ struct ntfw_engine {
 	/* Shared by the workers of several queues (NULL: one queue, or
 	 * offline): the decided flows, for errors queued to another. */
 	struct ntfw_relate *rel;
+	uint8_t id;		/* the worker's index, published in @rel */
 	ntfw_flow_end_cb on_end;	/* the caller's */
 	void *on_end_arg;
 };
