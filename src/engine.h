@@ -55,6 +55,26 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 				     uint32_t wirelen,
 				     const struct ntfw_meta *m, bool *handoff);
 
+struct ntfw_ring_rec;
+
+/* What ntfw_engine_record() made of a record of the kernel ring. */
+enum ntfw_rec_result {
+	NTFW_REC_APPLIED,	/* to a flow handed off to the kernel */
+	NTFW_REC_UNKNOWN,	/* no such flow, or one not handed off */
+	NTFW_REC_IGNORED,	/* a packet the flow table keeps no state for */
+	NTFW_REC_BAD,		/* fields out of bounds */
+};
+
+/*
+ * A packet of a connection the kernel took over, as its ring summarises
+ * it: the flow's features and TCP state move as they would for the same
+ * packet queued (same flow-table path, wire length IP length + 14), with
+ * no policy and no verdict.  A GSO record is cut into the segments the
+ * wire carries.  Only flows handed off (f->handoff) take records.
+ */
+enum ntfw_rec_result ntfw_engine_record(struct ntfw_engine *e,
+					const struct ntfw_ring_rec *r);
+
 /* A new configuration for an engine, prepared by the caller. */
 struct ntfw_engine_swap {
 	const struct ntfw_conf *conf;
