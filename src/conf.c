@@ -60,6 +60,7 @@ struct parser {
 	unsigned int timeout_line, flows_line, eventlog_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
+	unsigned int kmod_line, kmodring_line;
 	unsigned int invalid_line, reloadflows_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
@@ -1705,6 +1706,49 @@ static int parse_event_log(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+/* kmod auto|on|off */
+static int parse_kmod(struct parser *ps, const struct tok *kw)
+{
+	char buf[80];
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (tok_is(&t, "auto")) {
+		ps->conf->kmod = NTFW_KMOD_AUTO;
+	} else if (tok_is(&t, "on")) {
+		ps->conf->kmod = NTFW_KMOD_ON;
+	} else if (tok_is(&t, "off")) {
+		ps->conf->kmod = NTFW_KMOD_OFF;
+	} else {
+		perr(ps, &t, "expected 'auto', 'on' or 'off' after 'kmod', got %s",
+		     tok_str(&t, buf, sizeof(buf)));
+		return -1;
+	}
+	return 0;
+}
+
+/* kmod-ring PATH: another file than /proc/ntfw/ring (tests) */
+static int parse_kmod_ring(struct parser *ps, const struct tok *kw)
+{
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (t.s[0] != '/') {
+		perr(ps, &t, "kmod-ring needs an absolute path, got '%.*s'",
+		     (int)t.len, t.s);
+		return -1;
+	}
+	free(ps->conf->kmod_ring);
+	ps->conf->kmod_ring = strndup(t.s, t.len);
+	if (!ps->conf->kmod_ring) {
+		perr(ps, &t, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0 when the statement was parsed, -1 on error. */
 static int parse_stmt(struct parser *ps, const struct tok *t)
 {
@@ -1759,6 +1803,10 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->eventlog_line) ?: parse_event_log(ps, t);
 	} else if (tok_is(t, "fastpath")) {
 		rc = once(ps, t, &ps->fastpath_line) ?: parse_fastpath(ps, t);
+	} else if (tok_is(t, "kmod")) {
+		rc = once(ps, t, &ps->kmod_line) ?: parse_kmod(ps, t);
+	} else if (tok_is(t, "kmod-ring")) {
+		rc = once(ps, t, &ps->kmodring_line) ?: parse_kmod_ring(ps, t);
 	} else if (tok_is(t, "queue-maxlen")) {
 		rc = once(ps, t, &ps->maxlen_line) ?:
 		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
@@ -1959,6 +2007,7 @@ void ntfw_conf_free(struct ntfw_conf *c)
 	free(c->rules);
 	free(c->sets);
 	free(c->event_log);
+	free(c->kmod_ring);
 	free(c);
 }
 

@@ -20,6 +20,11 @@
 #define NTFW_SOCKET_BUFFER_DEFAULT (8u << 20)
 #define NTFW_FLOWS_MAX_DEFAULT 65536u	/* about 32 MB at most */
 
+/* kmod auto|on|off: whether the daemon reads the kernel module's ring */
+#define NTFW_KMOD_AUTO 0	/* when there is one */
+#define NTFW_KMOD_ON 1		/* a ring is required */
+#define NTFW_KMOD_OFF 2
+
 struct ntfw_set {
 	char name[NTFW_NAME_MAX];
 	unsigned int line;
@@ -43,6 +48,8 @@ struct ntfw_conf {
 	uint32_t fastpath_after;	/* packets before a hand-off; 0: off */
 	enum ntfw_verdict invalid;	/* for packets TCP would not accept */
 	bool reload_keep;		/* a reload keeps flows' decisions */
+	uint8_t kmod;			/* NTFW_KMOD_*: the kernel ring */
+	char *kmod_ring;		/* its path, NULL: NTFW_KRING_PATH */
 	unsigned int first_dyn;		/* the first per-packet rule, or nrules */
 	struct ntfw_set *sets;
 	unsigned int nsets;

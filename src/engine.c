@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "kring.h"
 #include "parse.h"
 
 static struct ntfw_flow_timeouts timeouts_of(const struct ntfw_conf *conf)
@@ -92,7 +93,8 @@ static void republish(struct ntfw_flow *f, void *arg)
 
 	if (f->decided)
 		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
-				f->saddr, f->sport, f->sverdict, f->base);
+				f->saddr, f->sport, f->sverdict, f->base,
+				e->id);
 	else
 		ntfw_relate_del(e->rel, f->family, f->proto, f->caddr,
 				f->cport, f->saddr, f->sport);
@@ -207,7 +209,8 @@ static void decide(struct ntfw_engine *e, struct ntfw_flow *f,
 	ntfw_flow_set_verdict(&e->flows, f, f->sverdict == NTFW_DROP);
 	if (e->rel)
 		ntfw_relate_put(e->rel, f->family, f->proto, f->caddr, f->cport,
-				f->saddr, f->sport, f->sverdict, f->base);
+				f->saddr, f->sport, f->sverdict, f->base,
+				e->id);
 }
 
 /* A packet that follows flow @f: the per-packet rules above the one that
@@ -393,7 +396,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	    f->sverdict == NTFW_ACCEPT && conf->fastpath_after && !f->handoff &&
 	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&
 	    ntfw_policy_final(conf, &p, &ctx, f->base)) {
-		f->handoff = 1;
+		f->handoff = NTFW_HO_KERNEL;
 		*handoff = true;
 		STAT_INC(st->handoffs);
 	}
@@ -408,6 +411,190 @@ out:
 	else
 		STAT_INC(st->accepted);
 	return v;
+}
+
+/* ---- records of the kernel ring ---- */
+
+/* Segments of one GSO record at most: 512 KiB (BIG TCP) in 128-byte
+ * segments.  More is not a packet the kernel made. */
+#define REC_SEGS_MAX 4096u
+#define REC_IP_LEN_MAX (1u << 20)
+
+/* The transport header's least length, 0 for a protocol without one we
+ * read. */
+static uint32_t l4_min(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return 20;
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return 8;
+	}
+	return 0;
+}
+
+/*
+ * The packet @r summarises, as ntfw_parse() would have given it, checked
+ * field by field: the record comes from memory the kernel writes while
+ * we read, and its fields are not trusted.  False when out of bounds.
+ */
+static bool rec_to_pkt(const struct ntfw_ring_rec *r, struct ntfw_pkt *p)
+{
+	uint32_t hmin, l4 = l4_min(r->proto);
+	bool gso = r->gso_size && r->payload_len > r->gso_size;
+
+	memset(p, 0, sizeof(*p));
+	p->tcp_wscale = -1;
+	p->hook = 0xff;
+	if (r->family != 4 && r->family != 6)
+		return false;
+	p->family = r->family;
+	p->proto = r->proto;
+	memcpy(p->src, r->saddr, p->family == 4 ? 4 : 16);
+	memcpy(p->dst, r->daddr, p->family == 4 ? 4 : 16);
+	p->ip_len = r->ip_len;
+	p->payload_len = r->payload_len;
+	hmin = (p->family == 4 ? 20 : 40) +
+	       (r->flags & NTFW_REC_L4 ? l4 : 0);
+	if (r->ip_len > REC_IP_LEN_MAX || r->payload_len > r->ip_len ||
+	    r->ip_len - r->payload_len < hmin)
+		return false;
+	/* Past 64 KiB only as a GSO packet (BIG TCP). */
+	if (!gso && r->ip_len > (p->family == 4 ? 65535u : 65535u + 40))
+		return false;
+	if (gso && ((r->payload_len - 1) / r->gso_size >= REC_SEGS_MAX ||
+		    r->ip_len - r->payload_len + r->gso_size > 65535u))
+		return false;
+	if (r->hook == NTFW_REC_PRE_ROUTING)
+		p->iif = r->ifindex;
+	else if (r->hook == NTFW_REC_POST_ROUTING)
+		p->oif = r->ifindex;
+	if (r->flags & NTFW_REC_FRAG)
+		p->flags |= NTFW_PKT_FRAG;
+	if (!(r->flags & NTFW_REC_L4)) {
+		/* A later fragment, or a header the kernel could not read:
+		 * no ports, as the parser gives none. */
+		if (l4)
+			p->flags |= (r->flags & NTFW_REC_FRAG) ?
+				    NTFW_PKT_LATERFRAG : NTFW_PKT_L4_UNKNOWN;
+		return true;
+	}
+	if (!l4)
+		return true;	/* no transport fields for this protocol */
+	p->flags |= NTFW_PKT_L4;
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		p->sport = r->sport;
+		p->dport = r->dport;
+		p->tcp_seq = r->seq;
+		p->tcp_ack = r->ack;
+		p->tcp_flags = r->tcp_flags;
+		p->tcp_win = r->window;
+		if ((r->tcp_flags & NTFW_TCP_SYN) && r->tcp_wscale != 0xff)
+			p->tcp_wscale = (int8_t)(r->tcp_wscale > 14 ? 14 :
+						 r->tcp_wscale);
+		break;
+	case IPPROTO_UDP:
+		p->sport = r->sport;
+		p->dport = r->dport;
+		break;
+	default:
+		p->icmp_type = r->icmp_type;
+		p->icmp_code = r->icmp_code;
+		if (echo_request(p) ||
+		    (p->proto == IPPROTO_ICMP && p->icmp_type == 0) ||
+		    (p->proto == IPPROTO_ICMPV6 && p->icmp_type == 129))
+			p->sport = p->dport = r->sport;
+		break;
+	}
+	return true;
+}
+
+/* One packet into @f's flow, as ntfw_engine_packet() puts it there. */
+static void rec_apply(struct ntfw_engine *e, const struct ntfw_pkt *p,
+		      uint64_t ts)
+{
+	enum ntfw_ct ct;
+	int dir;
+
+	ntfw_flow_packet(&e->flows, p, ts, p->ip_len + 14, &dir, &ct);
+}
+
+enum ntfw_rec_result ntfw_engine_record(struct ntfw_engine *e,
+					const struct ntfw_ring_rec *r)
+{
+	struct ntfw_stats *st = &e->stats;
+	uint32_t hdr, left, seg, seq, size;
+	struct ntfw_flow *f;
+	struct ntfw_pkt p, s;
+	uint8_t fl;
+	uint64_t ts;
+	bool first;
+	int dir;
+
+	if (!rec_to_pkt(r, &p)) {
+		STAT_INC(st->ring_bad);
+		return NTFW_REC_BAD;
+	}
+	/* What the queued path keeps out of the flow table stays out. */
+	if (stateless(&p)) {
+		STAT_INC(st->ring_ignored);
+		return NTFW_REC_IGNORED;
+	}
+	f = ntfw_flow_lookup(&e->flows, p.family, p.proto, p.src, p.sport,
+			     p.dst, p.dport, &dir);
+	if (!f || !f->handoff) {
+		STAT_INC(st->ring_unknown);
+		return NTFW_REC_UNKNOWN;
+	}
+	if (echo_request(&p) && dir) {
+		STAT_INC(st->ring_ignored);
+		return NTFW_REC_IGNORED;
+	}
+	/* The kernel's clock: a flow's time never goes back for it. */
+	ts = r->ts_ns > f->last_ns ? r->ts_ns : f->last_ns;
+	STAT_INC(st->ring_applied);
+	size = r->gso_size;
+	if (!size || p.payload_len <= size ||
+	    (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP) ||
+	    !(p.flags & NTFW_PKT_L4)) {
+		rec_apply(e, &p, ts);
+		flow_counters(e);
+		return NTFW_REC_APPLIED;
+	}
+	/*
+	 * A GSO packet: the segments the wire carries, as the stack cuts
+	 * them (tcp_gso_segment()): every segment has the headers, the
+	 * payload in @size pieces, the sequence number moving on; PSH and
+	 * FIN only on the last, SYN and CWR only on the first.
+	 */
+	hdr = p.ip_len - p.payload_len;
+	fl = p.tcp_flags;
+	seq = p.tcp_seq;
+	first = true;
+	for (left = p.payload_len; left; left -= seg) {
+		seg = left < size ? left : size;
+		s = p;
+		s.payload_len = seg;
+		s.ip_len = hdr + seg;
+		if (p.proto == IPPROTO_TCP) {
+			s.tcp_seq = seq;
+			s.tcp_flags = fl;
+			if (left > seg)
+				s.tcp_flags &= (uint8_t)~(NTFW_TCP_PSH | NTFW_TCP_FIN);
+			if (!first)
+				s.tcp_flags &= (uint8_t)~(NTFW_TCP_SYN | NTFW_TCP_CWR);
+			if (!first)
+				s.tcp_wscale = -1;
+			seq += seg + !!(s.tcp_flags & NTFW_TCP_SYN);
+		}
+		rec_apply(e, &s, ts);
+		first = false;
+	}
+	flow_counters(e);
+	return NTFW_REC_APPLIED;
 }
 
 void ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns)

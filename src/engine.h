@@ -36,6 +36,7 @@ struct ntfw_engine {
 	/* Shared by the workers of several queues (NULL: one queue, or
 	 * offline): the decided flows, for errors queued to another. */
 	struct ntfw_relate *rel;
+	uint8_t id;		/* the worker's index, published in @rel */
 	ntfw_flow_end_cb on_end;	/* the caller's */
 	void *on_end_arg;
 };
@@ -53,6 +54,26 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 				     const uint8_t *data, uint32_t caplen,
 				     uint32_t wirelen,
 				     const struct ntfw_meta *m, bool *handoff);
+
+struct ntfw_ring_rec;
+
+/* What ntfw_engine_record() made of a record of the kernel ring. */
+enum ntfw_rec_result {
+	NTFW_REC_APPLIED,	/* to a flow handed off to the kernel */
+	NTFW_REC_UNKNOWN,	/* no such flow, or one not handed off */
+	NTFW_REC_IGNORED,	/* a packet the flow table keeps no state for */
+	NTFW_REC_BAD,		/* fields out of bounds */
+};
+
+/*
+ * A packet of a connection the kernel took over, as its ring summarises
+ * it: the flow's features and TCP state move as they would for the same
+ * packet queued (same flow-table path, wire length IP length + 14), with
+ * no policy and no verdict.  A GSO record is cut into the segments the
+ * wire carries.  Only flows handed off (f->handoff) take records.
+ */
+enum ntfw_rec_result ntfw_engine_record(struct ntfw_engine *e,
+					const struct ntfw_ring_rec *r);
 
 /* A new configuration for an engine, prepared by the caller. */
 struct ntfw_engine_swap {

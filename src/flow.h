@@ -43,6 +43,11 @@ enum ntfw_tclass {
 #define NTFW_FS_FINACK_S 0x20
 #define NTFW_FS_MIDSTREAM 0x40	/* first packet was not a client SYN */
 
+/* handoff bits */
+#define NTFW_HO_KERNEL 0x01	/* handed to the kernel fast path */
+#define NTFW_HO_RING_LOST 0x02	/* the kernel ring lost records while the
+				 * kernel had it: its features miss packets */
+
 /* Rules with flows-per-src: each has a bit in a flow's fps_over. */
 #define NTFW_FLOW_FPS_MAX 32
 
@@ -72,7 +77,8 @@ struct ntfw_flow {
 	uint8_t end;		/* enum ntfw_flow_end once decided */
 	uint8_t verdict;	/* enum ntfw_verdict of the record */
 	uint16_t rule;		/* index of the deciding rule, nrules = default */
-	uint8_t handoff;	/* accepted for good: the kernel has it now */
+	uint8_t handoff;	/* accepted for good: the kernel has it now;
+				 * nonzero, with NTFW_HO_* bits */
 	uint8_t decided;	/* its state below holds (not before a reload) */
 	uint8_t sverdict;	/* enum ntfw_verdict: the flow's state */
 	uint8_t open_dir;	/* direction of the packet that decided it */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "kring.h"
 #include "log.h"
 #include "offline.h"
 #include "reload.h"
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 		   "       ntfw -h | -V\n");
 }
 
-static void report(const struct ntfw_daemon *d)
+static void report(const struct ntfw_daemon *d, const struct ntfw_kring *k)
 {
 	struct ntfw_stats *s[NTFW_MAX_QUEUES] = { 0 };
 	struct ntfw_worker *w = d->w;
@@ -64,6 +65,51 @@ static void report(const struct ntfw_daemon *d)
 	for (i = 0; i < d->nq; i++)
 		s[i] = &w[i].engine.stats;
 	ntfw_stats_report(d->conf, s, d->nq);
+	if (k->hdr)
+		ntfw_stats_report_ring(&k->cnt, s, d->nq);
+}
+
+/*
+ * The kernel module's ring, as "kmod" says: auto uses it when there is
+ * one, on requires it, off never looks.  One line says which.  Returns
+ * 0, or -1 when the daemon cannot run as configured.
+ */
+static int ring_open(struct ntfw_kring *k, const struct ntfw_conf *conf,
+		     const struct ntfw_relate *rel, unsigned int nq)
+{
+	const char *path = conf->kmod_ring ? conf->kmod_ring : NTFW_KRING_PATH;
+	char err[320];
+	int rc;
+
+	k->hdr = NULL;
+	k->fd = -1;
+	if (conf->kmod == NTFW_KMOD_OFF) {
+		log_info("kmod ring: off");
+		return 0;
+	}
+	rc = ntfw_kring_open(k, path, err, sizeof(err));
+	if (rc == -ENOENT && conf->kmod == NTFW_KMOD_AUTO) {
+		log_info("kmod ring: none (%s absent): handed-off flows keep the features of their queued packets only",
+			 path);
+		return 0;
+	}
+	if (rc) {
+		if (conf->kmod == NTFW_KMOD_ON) {
+			log_warnx("kmod on: cannot use the ring: %s", err);
+			return -1;
+		}
+		log_warnx("kmod auto: not using the ring: %s", err);
+		return 0;
+	}
+	rc = ntfw_kring_queues(k, nq, rel);
+	if (rc) {
+		errno = -rc;
+		log_warn("kmod ring");
+		ntfw_kring_close(k);
+		return conf->kmod == NTFW_KMOD_ON ? -1 : 0;
+	}
+	log_info("kmod ring: %s, %u records", path, k->nrec);
+	return 0;
 }
 
 /* Serve the queues of @conf until SIGTERM or SIGINT; @conf is ours now. */
@@ -74,6 +120,7 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	struct ntfw_daemon d = {
 		.path = path, .conf = conf, .nq = nq, .log_fd = -1,
 	};
+	struct ntfw_kring kr = { .fd = -1 };
 	char *abs = NULL;
 	sigset_t set;
 	int stop_fd, sig, rc = 1;
@@ -132,7 +179,12 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			goto out;
 		}
 		d.w[i].engine.rel = d.rel;
+		d.w[i].engine.id = (uint8_t)i;
 	}
+	if (ring_open(&kr, conf, d.rel, nq))
+		goto out;
+	for (i = 0; kr.hdr && i < nq; i++)
+		ntfw_worker_ring(&d.w[i], &kr, i);
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
@@ -143,6 +195,15 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			errno = -err;
 			log_warn("cannot start the worker of queue %u",
 				 d.w[i].queue);
+			goto out;
+		}
+	}
+	if (kr.hdr) {
+		int err = ntfw_kring_start(&kr, stop_fd);
+
+		if (err) {
+			errno = -err;
+			log_warn("cannot start the kmod ring's reader");
 			goto out;
 		}
 	}
@@ -166,7 +227,7 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 		if (sigwait(&set, &sig))
 			continue;
 		if (sig == SIGUSR1) {
-			report(&d);
+			report(&d, &kr);
 		} else if (sig == SIGHUP) {
 			ntfw_reload(&d);
 		} else {
@@ -178,13 +239,15 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 out:
 	if (eventfd_write(stop_fd, 1) < 0)
 		log_warn("eventfd");
+	ntfw_kring_join(&kr);
 	for (i = 0; i < nq; i++)
 		ntfw_worker_join(&d.w[i]);
 	if (rc == 0)
-		report(&d);
+		report(&d, &kr);
 	for (i = 0; i < bound; i++)
 		ntfw_worker_free(&d.w[i]);
 	free(d.w);
+	ntfw_kring_close(&kr);
 	ntfw_relate_free(d.rel);
 	close(stop_fd);
 	close(d.ack_fd);

@@ -184,6 +184,11 @@ size_t ntfw_record_format(const struct ntfw_flow *f,
 	PUT_LIT(&o, "\",\"rule\":\"");
 	put_str(&o, rule_name(f, conf));
 	PUT_LIT(&o, "\",");
+	/* Only when true: the kernel ring lost records while the kernel
+	 * had the flow, so its features miss packets.  (JSON only: the
+	 * CSV columns stay those of FEATURES.md.) */
+	if (f->handoff & NTFW_HO_RING_LOST)
+		PUT_LIT(&o, "\"ring_lost\":true,");
 	put_features(&o, &f->feat, true);
 	PUT_LIT(&o, "}\n");
 	return o.n;

@@ -3,7 +3,8 @@
  * A table of decided flows that every worker can read without a lock.
  *
  * One slot per hash of a flow's endpoints: a 64-bit tag (the hash, keyed
- * with a secret seed, never 0) and a 32-bit value (verdict and rule).  A
+ * with a secret seed, never 0) and a 32-bit value (owning worker, verdict
+ * and rule).  A
  * worker writes only its own flows: the value, then the tag (release).  A
  * reader loads the tag (acquire), the value, and the tag again: when both
  * tags are the one it looks for, the value belongs to them.  Two flows on
@@ -19,7 +20,7 @@
 
 struct slot {
 	uint64_t tag;
-	uint32_t val;	/* verdict << 16 | rule */
+	uint32_t val;	/* owner << 24 | verdict << 16 | rule */
 	uint32_t pad;
 };
 
@@ -89,7 +90,8 @@ static uint64_t tag_of(const struct ntfw_relate *r, uint8_t family,
 
 void ntfw_relate_put(struct ntfw_relate *r, uint8_t family, uint8_t proto,
 		     const uint8_t *a, uint16_t ap, const uint8_t *b,
-		     uint16_t bp, uint8_t verdict, uint16_t base)
+		     uint16_t bp, uint8_t verdict, uint16_t base,
+		     uint8_t owner)
 {
 	uint64_t tag = tag_of(r, family, proto, a, ap, b, bp);
 	struct slot *s = &r->slot[(tag >> 1) & r->mask];
@@ -98,7 +100,8 @@ void ntfw_relate_put(struct ntfw_relate *r, uint8_t family, uint8_t proto,
 	 * value for it: clear, write, then publish. */
 	__atomic_store_n(&s->tag, 0, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&s->val, (uint32_t)verdict << 16 | base,
+	__atomic_store_n(&s->val, (uint32_t)owner << 24 |
+			 (uint32_t)verdict << 16 | base,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&s->tag, tag, __ATOMIC_RELEASE);
 }
@@ -115,22 +118,43 @@ void ntfw_relate_del(struct ntfw_relate *r, uint8_t family, uint8_t proto,
 				    __ATOMIC_RELAXED);
 }
 
+/* The value of the flow's slot, when the slot is the flow's. */
+static bool value_of(const struct ntfw_relate *r, uint8_t family,
+		     uint8_t proto, const uint8_t *a, uint16_t ap,
+		     const uint8_t *b, uint16_t bp, uint32_t *val)
+{
+	uint64_t tag = tag_of(r, family, proto, a, ap, b, bp);
+	const struct slot *s = &r->slot[(tag >> 1) & r->mask];
+
+	if (__atomic_load_n(&s->tag, __ATOMIC_ACQUIRE) != tag)
+		return false;
+	*val = __atomic_load_n(&s->val, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&s->tag, __ATOMIC_RELAXED) == tag;
+}
+
 bool ntfw_relate_get(const struct ntfw_relate *r, uint8_t family,
 		     uint8_t proto, const uint8_t *a, uint16_t ap,
 		     const uint8_t *b, uint16_t bp, uint8_t *verdict,
 		     uint16_t *base)
 {
-	uint64_t tag = tag_of(r, family, proto, a, ap, b, bp);
-	const struct slot *s = &r->slot[(tag >> 1) & r->mask];
 	uint32_t val;
 
-	if (__atomic_load_n(&s->tag, __ATOMIC_ACQUIRE) != tag)
-		return false;
-	val = __atomic_load_n(&s->val, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&s->tag, __ATOMIC_RELAXED) != tag)
+	if (!value_of(r, family, proto, a, ap, b, bp, &val))
 		return false;
 	*verdict = (uint8_t)(val >> 16);
 	*base = (uint16_t)val;
+	return true;
+}
+
+bool ntfw_relate_owner(const struct ntfw_relate *r, uint8_t family,
+		       uint8_t proto, const uint8_t *a, uint16_t ap,
+		       const uint8_t *b, uint16_t bp, uint8_t *owner)
+{
+	uint32_t val;
+
+	if (!value_of(r, family, proto, a, ap, b, bp, &val))
+		return false;
+	*owner = (uint8_t)(val >> 24);
 	return true;
 }

@@ -29,6 +29,11 @@ struct ntfw_stats {
 	uint64_t state_pkts[NTFW_ST_MAX];	/* well-formed packets by state */
 	uint64_t invalid_unmatched;	/* invalid, given the "invalid" verdict */
 	uint64_t untracked;	/* judged outside the flow table (stateless) */
+	/* Records of the kernel ring (kring.c), as this worker took them */
+	uint64_t ring_applied;	/* to a flow handed off to the kernel */
+	uint64_t ring_unknown;	/* no such flow here, or not handed off */
+	uint64_t ring_ignored;	/* packets the flow table keeps no state for */
+	uint64_t ring_bad;	/* fields out of bounds: refused */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;
 };
@@ -47,6 +52,20 @@ void ntfw_stats_free(struct ntfw_stats *s);
  */
 void ntfw_stats_move_rules(struct ntfw_stats *s, struct ntfw_stats *next,
 			   const uint16_t *map, unsigned int n);
+
+/* What the kernel ring's consumer counts, before any worker sees a record.
+ * Written by its thread only, relaxed atomic stores. */
+struct ntfw_ring_counts {
+	uint64_t read;		/* records copied out of the ring */
+	uint64_t kernel_dropped; /* records the kernel lost, the ring full */
+	uint64_t queue_full;	/* lost here: the owner's queue was full */
+	uint64_t no_owner;	/* no worker holds the flow */
+	uint64_t resync;	/* records skipped over a bogus index */
+};
+
+/* Log the ring's counters and @n workers' record counters. */
+void ntfw_stats_report_ring(const struct ntfw_ring_counts *k,
+			    struct ntfw_stats *const *s, unsigned int n);
 
 /* Log the sum of @n workers' counters, one "stats:" line per item. */
 void ntfw_stats_report(const struct ntfw_conf *conf,

@@ -37,16 +37,33 @@ static uint64_t now_ns(void)
 	return clock_ns(CLOCK_MONOTONIC) + wall_offset;
 }
 
+/* Whether the kernel ring lost records since the flows were flagged. */
+static bool ring_loss_pending(const struct ntfw_worker *w)
+{
+	return w->ring_loss &&
+	       __atomic_load_n(w->ring_loss, __ATOMIC_ACQUIRE) !=
+	       w->ring_loss_seen;
+}
+
 /* A flow ended: its record goes to the event log in one write(2), so
  * that lines from several workers never interleave (O_APPEND). */
 static void write_record(const struct ntfw_flow *f, void *arg)
 {
 	struct ntfw_worker *w = arg;
 	char buf[NTFW_RECORD_MAX];
+	struct ntfw_flow lost;
 	size_t n;
 
 	if (w->log_fd < 0)
 		return;
+	/* Records lost and the flows not flagged yet: this one may have
+	 * lost some. */
+	if (f->handoff && !(f->handoff & NTFW_HO_RING_LOST) &&
+	    ring_loss_pending(w)) {
+		lost = *f;
+		lost.handoff |= NTFW_HO_RING_LOST;
+		f = &lost;
+	}
 	n = ntfw_record_format(f, w->engine.conf, NTFW_FMT_JSON, buf,
 			       sizeof(buf));
 	if (write(w->log_fd, buf, n) != (ssize_t)n)
@@ -109,6 +126,7 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		wall_offset = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	memset(w, 0, sizeof(*w));
 	w->queue = queue;
+	w->rec_fd = -1;
 	w->stop_fd = stop_fd;
 	w->ack_fd = ack_fd;
 	w->log_fd = log_fd;
@@ -175,20 +193,60 @@ bool ntfw_worker_took(struct ntfw_worker *w, uint64_t gen)
 	return false;
 }
 
+void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_kring *k,
+		      unsigned int i)
+{
+	w->kq = k->q[i];
+	w->rec_fd = k->wake_fd[i];
+	w->ring_loss = &k->loss_epoch;
+	w->ring_loss_seen = __atomic_load_n(&k->loss_epoch, __ATOMIC_ACQUIRE);
+}
+
+static void flag_lost(struct ntfw_flow *f, void *arg)
+{
+	if (f->handoff)
+		f->handoff |= NTFW_HO_RING_LOST;
+}
+
+/* Records of the kernel ring that a batch of packets may not wait for
+ * behind them; the rest waits for the next turn of the loop. */
+#define RING_DRAIN_MAX 1024u
+/* The kernel lost records: the handed-off flows are flagged at most this
+ * often (a walk of the table); records written in between say it too. */
+#define RING_FLAG_NS 100000000ull
+
+/* Apply the records queued for us, and flag the flows that the kernel
+ * may have lost records of. */
+static void worker_records(struct ntfw_worker *w, uint64_t now)
+{
+	uint64_t loss;
+
+	ntfw_kq_drain(w->kq, &w->engine, RING_DRAIN_MAX);
+	loss = __atomic_load_n(w->ring_loss, __ATOMIC_ACQUIRE);
+	if (loss != w->ring_loss_seen && now >= w->ring_flag_ns) {
+		ntfw_flow_foreach(&w->engine.flows, flag_lost, NULL);
+		w->ring_loss_seen = loss;
+		w->ring_flag_ns = now + RING_FLAG_NS;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct ntfw_worker *w = arg;
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = ntfw_nfq_fd(&w->nfq), .events = POLLIN },
 		{ .fd = w->stop_fd, .events = POLLIN },
 		{ .fd = w->wake_fd, .events = POLLIN },
+		{ .fd = w->rec_fd, .events = POLLIN },
 	};
+	nfds_t nfd = w->kq ? 4 : 3;
 	uint64_t next_tick = 0, t;
 	eventfd_t v;
 	int rc;
 
 	for (;;) {
-		rc = poll(pfd, 3, 1000);
+		/* Records left over from the last turn: do not sleep. */
+		rc = poll(pfd, nfd, w->kq && ntfw_kq_pending(w->kq) ? 0 : 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", w->queue);
 			break;
@@ -208,6 +266,11 @@ static void *worker_main(void *arg)
 			}
 		}
 		t = now_ns();
+		if (w->kq) {
+			if (rc > 0 && pfd[3].revents)
+				eventfd_read(w->rec_fd, &v);
+			worker_records(w, t);
+		}
 		if (t >= next_tick) {
 			ntfw_engine_tick(&w->engine, t);
 			next_tick = t + 1000000000ull;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "kring.h"
 #include "nfq.h"
 
 struct ntfw_conf;
@@ -29,6 +30,13 @@ struct ntfw_worker {
 	int ack_fd;		/* the daemon's eventfd: written once taken */
 	int log_fd;		/* flow records, or -1 */
 	struct ntfw_worker_swap *offer;	/* atomic: set by the main thread */
+	/* The kernel ring's records for this worker's flows (kring.c), set
+	 * by ntfw_worker_ring() before the thread starts; NULL: no ring. */
+	struct ntfw_kq *kq;
+	int rec_fd;		/* eventfd: records are queued */
+	const uint64_t *ring_loss;	/* the ring's loss epoch */
+	uint64_t ring_loss_seen;	/* the epoch the flows were flagged at */
+	uint64_t ring_flag_ns;		/* when they were */
 	uint64_t gen;		/* atomic: generation of the configuration run */
 	bool exited;		/* atomic: the thread is done with everything */
 	pthread_t thread;
@@ -40,6 +48,11 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		     const struct ntfw_conf *conf, uint32_t flows_max,
 		     int stop_fd, int ack_fd, int log_fd);
 int ntfw_worker_start(struct ntfw_worker *w);
+
+/* Take the records of the kernel ring's queue @i (before the thread
+ * starts). */
+void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_kring *k,
+		      unsigned int i);
 void ntfw_worker_join(struct ntfw_worker *w);
 void ntfw_worker_free(struct ntfw_worker *w);
 

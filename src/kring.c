@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The consumer of the kernel's packet summary ring (kmod/ntfw_ring.h).
+ *
+ * A connection accepted for good is handed to the kernel, and its later
+ * packets never reach a queue; the kernel module writes a summary record
+ * of each of them into a ring that we map.  A thread of its own empties
+ * the ring: it copies each record out (the kernel may be writing the next
+ * ones, and nothing in a record is trusted), finds the worker that holds
+ * the record's flow and puts the record on that worker's queue.  The
+ * worker applies it to its flow table between two batches of packets
+ * (ntfw_engine_record()), so the flow table keeps its single owner and
+ * the packet path takes no lock.
+ *
+ * The ring's indexes are free-running counts: the kernel publishes prod
+ * with a store release, we read it with a load acquire, copy the records
+ * below it and give their slots back with a store release of cons, once
+ * per batch.  When the ring is empty the thread sleeps a little longer
+ * each time, up to a few milliseconds: no busy loop, and a record waits
+ * a few milliseconds at most.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "kring.h"
+#include "log.h"
+#include "relate.h"
+
+#define BACKOFF_MAX_MS 4
+#define NREC_MAX (1u << 24)
+
+#define CNT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
+
+static long page_size(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? p : 4096;
+}
+
+static void unmap(struct ntfw_kring *k)
+{
+	if (k->rec_map && k->rec_map != MAP_FAILED)
+		munmap(k->rec_map, k->rec_map_len);
+	if (k->hdr && (void *)k->hdr != MAP_FAILED)
+		munmap(k->hdr, k->hdr_len);
+	if (k->fd >= 0)
+		close(k->fd);
+	k->rec_map = NULL;
+	k->hdr = NULL;
+	k->fd = -1;
+}
+
+int ntfw_kring_open(struct ntfw_kring *k, const char *path, char *err,
+		    size_t errlen)
+{
+	long page = page_size();
+	uint32_t magic, version, rec_size, nrec, off;
+	size_t len, delta;
+	struct stat st;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	k->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (k->fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	k->hdr_len = (size_t)page;
+	if (fstat(k->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < (off_t)sizeof(struct ntfw_ring_hdr)) {
+		snprintf(err, errlen, "%s: too short for a ring header", path);
+		rc = -EPROTO;
+		goto fail;
+	}
+	k->hdr = mmap(NULL, k->hdr_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      k->fd, 0);
+	if ((void *)k->hdr == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: mmap of the header: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	magic = __atomic_load_n(&k->hdr->magic, __ATOMIC_ACQUIRE);
+	version = k->hdr->version;
+	rec_size = k->hdr->rec_size;
+	nrec = k->hdr->nrec;
+	off = k->hdr->rec_offset ? k->hdr->rec_offset : (uint32_t)page;
+	rc = -EPROTO;
+	if (magic != NTFW_RING_MAGIC) {
+		snprintf(err, errlen, "%s: not an ntfw ring (magic 0x%08x, expected 0x%08x)",
+			 path, magic, NTFW_RING_MAGIC);
+		goto fail;
+	}
+	if (version != NTFW_RING_VERSION ||
+	    rec_size != sizeof(struct ntfw_ring_rec)) {
+		snprintf(err, errlen, "%s: ring version %u with %u-byte records, this ntfw reads version %u with %zu-byte records (module and daemon differ)",
+			 path, version, rec_size, NTFW_RING_VERSION,
+			 sizeof(struct ntfw_ring_rec));
+		goto fail;
+	}
+	if (!nrec || (nrec & (nrec - 1)) || nrec > NREC_MAX ||
+	    off < sizeof(struct ntfw_ring_hdr)) {
+		snprintf(err, errlen, "%s: bad ring geometry (%u records at offset %u)",
+			 path, nrec, off);
+		goto fail;
+	}
+	/* mmap wants a page-aligned offset: map from the page that holds
+	 * record 0. */
+	delta = off % (size_t)page;
+	len = delta + (size_t)nrec * rec_size;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < (uint64_t)off + len - delta) {
+		snprintf(err, errlen, "%s: too short for its %u records", path,
+			 nrec);
+		goto fail;
+	}
+	k->rec_map_len = len;
+	k->rec_map = mmap(NULL, len, PROT_READ, MAP_SHARED, k->fd,
+			  (off_t)(off - delta));
+	if (k->rec_map == MAP_FAILED) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: mmap of the records: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	k->rec = (const uint8_t *)k->rec_map + delta;
+	k->nrec = nrec;
+	/*
+	 * Records written before we came belong to flows that no worker
+	 * of ours holds: start at the producer's index, and say so.
+	 */
+	k->cons = __atomic_load_n(&k->hdr->prod, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
+	k->dropped_seen = __atomic_load_n(&k->hdr->dropped, __ATOMIC_RELAXED);
+	k->stop_fd = -1;
+	return 0;
+fail:
+	unmap(k);
+	return rc;
+}
+
+int ntfw_kring_queues(struct ntfw_kring *k, unsigned int nw,
+		      const struct ntfw_relate *rel)
+{
+	unsigned int i;
+
+	if (!nw || nw > 64)
+		return -EINVAL;
+	k->q = calloc(nw, sizeof(*k->q));
+	k->wake_fd = malloc(nw * sizeof(*k->wake_fd));
+	if (!k->q || !k->wake_fd)
+		return -ENOMEM;
+	k->nw = nw;
+	for (i = 0; i < nw; i++)
+		k->wake_fd[i] = -1;
+	for (i = 0; i < nw; i++) {
+		k->q[i] = aligned_alloc(64, sizeof(struct ntfw_kq));
+		if (!k->q[i])
+			return -ENOMEM;
+		memset(k->q[i], 0, sizeof(struct ntfw_kq));
+		k->wake_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (k->wake_fd[i] < 0)
+			return -errno;
+	}
+	k->rel = rel;
+	return 0;
+}
+
+/* The worker that holds the flow of @r, or -1. */
+static int owner_of(const struct ntfw_kring *k, const struct ntfw_ring_rec *r)
+{
+	uint8_t sa[16], da[16], w;
+
+	if (k->nw == 1)
+		return 0;
+	/* A record of no family we know: worker 0 counts it as bad. */
+	if (r->family != 4 && r->family != 6)
+		return 0;
+	memcpy(sa, r->saddr, 16);
+	memcpy(da, r->daddr, 16);
+	if (r->family == 4) {
+		memset(sa + 4, 0, 12);
+		memset(da + 4, 0, 12);
+	}
+	if (!k->rel || !ntfw_relate_owner(k->rel, r->family, r->proto, sa,
+					  r->sport, da, r->dport, &w) ||
+	    w >= k->nw)
+		return -1;
+	return w;
+}
+
+static bool kq_push(struct ntfw_kq *q, const struct ntfw_ring_rec *r)
+{
+	uint64_t head = q->head;
+
+	if (head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) >= NTFW_KQ_LEN)
+		return false;
+	q->rec[head & (NTFW_KQ_LEN - 1)] = *r;
+	__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* The kernel lost records: count them, and let the workers know. */
+static void check_dropped(struct ntfw_kring *k)
+{
+	uint64_t d = __atomic_load_n(&k->hdr->dropped, __ATOMIC_ACQUIRE);
+
+	if (d == k->dropped_seen)
+		return;
+	/* Only growth is news; a counter that went back is not ours to
+	 * judge, it is only where we count from now. */
+	if (d > k->dropped_seen) {
+		CNT_ADD(k->cnt.kernel_dropped, d - k->dropped_seen);
+		__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
+	}
+	k->dropped_seen = d;
+}
+
+unsigned int ntfw_kring_poll(struct ntfw_kring *k)
+{
+	const size_t rsz = sizeof(struct ntfw_ring_rec);
+	uint64_t prod, avail, woken = 0;
+	struct ntfw_ring_rec r;
+	unsigned int n, i;
+	int w;
+
+	check_dropped(k);
+	prod = __atomic_load_n(&k->hdr->prod, __ATOMIC_ACQUIRE);
+	avail = prod - k->cons;
+	if (!avail)
+		return 0;
+	if (avail > k->nrec) {
+		/*
+		 * More than the ring holds, or an index that went back: the
+		 * producer cannot have written that (or somebody else moved
+		 * our index).  Nothing between is to be believed: go on from
+		 * its index, count what was skipped, and treat it as lost.
+		 */
+		if (prod > k->cons)
+			CNT_ADD(k->cnt.resync, avail);
+		else
+			CNT_ADD(k->cnt.resync, 1);
+		k->cons = prod;
+		__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
+		return 0;
+	}
+	n = avail < NTFW_KRING_BATCH ? (unsigned int)avail : NTFW_KRING_BATCH;
+	for (i = 0; i < n; i++) {
+		memcpy(&r, k->rec + (size_t)((k->cons + i) & (k->nrec - 1)) * rsz,
+		       rsz);
+		w = owner_of(k, &r);
+		if (w < 0) {
+			CNT_ADD(k->cnt.no_owner, 1);
+			continue;
+		}
+		if (!kq_push(k->q[w], &r)) {
+			CNT_ADD(k->cnt.queue_full, 1);
+			continue;
+		}
+		woken |= 1ull << w;
+	}
+	k->cons += n;
+	CNT_ADD(k->cnt.read, n);
+	/* The slots are the kernel's again once the copies are made. */
+	__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
+	/* One wakeup per worker and batch, not per record. */
+	for (i = 0; i < k->nw; i++)
+		if ((woken >> i & 1) && eventfd_write(k->wake_fd[i], 1) < 0)
+			log_warn("kmod ring: eventfd");
+	return n;
+}
+
+static void *kring_main(void *arg)
+{
+	struct ntfw_kring *k = arg;
+	struct pollfd pfd = { .fd = k->stop_fd, .events = POLLIN };
+	int ms = 0;
+
+	for (;;) {
+		if (ntfw_kring_poll(k))
+			ms = 0;
+		else
+			ms = ms ? (ms < BACKOFF_MAX_MS ? ms * 2 : ms) : 1;
+		/* The sleep is the wait for the stop: one call for both. */
+		if (poll(&pfd, 1, ms) > 0)
+			break;
+	}
+	return NULL;
+}
+
+int ntfw_kring_start(struct ntfw_kring *k, int stop_fd)
+{
+	int rc;
+
+	k->stop_fd = stop_fd;
+	rc = pthread_create(&k->thread, NULL, kring_main, k);
+	if (rc)
+		return -rc;
+	k->started = true;
+	return 0;
+}
+
+void ntfw_kring_join(struct ntfw_kring *k)
+{
+	if (k->started)
+		pthread_join(k->thread, NULL);
+	k->started = false;
+}
+
+void ntfw_kring_close(struct ntfw_kring *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < k->nw; i++) {
+		if (k->q)
+			free(k->q[i]);
+		if (k->wake_fd && k->wake_fd[i] >= 0)
+			close(k->wake_fd[i]);
+	}
+	free(k->q);
+	free(k->wake_fd);
+	k->q = NULL;
+	k->wake_fd = NULL;
+	k->nw = 0;
+	unmap(k);
+}
+
+unsigned int ntfw_kq_drain(struct ntfw_kq *q, struct ntfw_engine *e,
+			   unsigned int max)
+{
+	uint64_t tail = q->tail;
+	uint64_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+	struct ntfw_ring_rec r;
+	unsigned int n = 0;
+
+	while (tail != head && n < max) {
+		r = q->rec[tail & (NTFW_KQ_LEN - 1)];
+		tail++;
+		n++;
+		ntfw_engine_record(e, &r);
+	}
+	__atomic_store_n(&q->tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
