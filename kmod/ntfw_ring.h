@@ -27,15 +27,8 @@
 #ifndef NTFW_RING_H
 #define NTFW_RING_H
 
-#ifdef __KERNEL__
+/* The uapi types, in the kernel and in userspace alike. */
 #include <linux/types.h>
-#else
-#include <stdint.h>
-typedef uint8_t __u8;
-typedef uint16_t __u16;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-#endif
 
 #define NTFW_RING_MAGIC 0x6e746677u	/* "ntfw" */
 #define NTFW_RING_VERSION 1u

@@ -7,20 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * The ABI header typedefs the __u* types itself outside the kernel, which
- * clashes with <linux/types.h> (other headers of ours include it): take
- * the uapi types, and the header's kernel branch, which only includes
- * them again.
- */
-#include <linux/types.h>
-#ifndef __KERNEL__
-#define __KERNEL__
 #include "../kmod/ntfw_ring.h"
-#undef __KERNEL__
-#else
-#include "../kmod/ntfw_ring.h"
-#endif
 #include "stats.h"
 
 struct ntfw_engine;
