@@ -199,23 +199,26 @@ nskip=$(grep -c '^@@ SKIP ' "$CONSOLE.txt")
 bad=0
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "FAIL vm-boot: no result within ${BOOT_TIMEOUT}s (console: $CONSOLE)"
-	bad=1
+	bad=$((bad + 1))
 elif [ "$qrc" != 0 ]; then
 	echo "FAIL vm-boot: qemu exited with status $qrc: $(tail -n 3 "$VM/qemu.log")"
-	bad=1
+	bad=$((bad + 1))
 fi
 if ! grep -q '^@@ DONE' "$CONSOLE.txt"; then
 	echo "FAIL vm-done: the guest did not finish its checks (console: $CONSOLE)"
-	bad=1
+	bad=$((bad + 1))
 fi
 oops=$(grep -v '^@@ ' "$CONSOLE.txt" |
 	grep -m 5 -E 'Oops|BUG:|WARNING:|Kernel panic|general protection fault|Call Trace')
 if [ -n "$oops" ]; then
 	echo "FAIL vm-kernel: the console log has:"
 	echo "$oops" | sed 's/^/    /'
-	bad=1
+	bad=$((bad + 1))
 fi
-[ "$npass" -gt 0 ] || bad=1
+if [ "$npass" = 0 ]; then
+	echo "FAIL vm-results: the guest reported no passing check"
+	bad=$((bad + 1))
+fi
 if [ "$nfail" -gt 0 ] || [ "$bad" != 0 ]; then
 	echo "---- console (last 60 lines of $CONSOLE) ----"
 	tail -n 60 "$CONSOLE.txt"
