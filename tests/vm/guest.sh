@@ -281,7 +281,7 @@ kmod_checks() {
 if [ -e /kmod/ntfw_kmod.ko ]; then
 	kmod_checks
 else
-	skip kmod "kmod/ntfw_kmod.ko is not built (no kmod/Kbuild to build it)"
+	skip kmod "kmod/ntfw_kmod.ko is not built (kmod/ has no Kbuild or Makefile to build it)"
 fi
 
 kill "$HTTPD_PID" 2>/dev/null
