@@ -55,6 +55,9 @@ for t in tests/cli/*.sh tests/netns/*.sh; do
 	n=${n%.sh}
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" bash "$t"
 done
+# Debian's kernel under qemu: its own tier, one boot for all its checks.
+n=vm/kernel
+[[ -z $filter || $n == *$filter* ]] && run_one "$n" tests/vm/run.sh
 # A test names its namespaces ntfwt-PID-N after its own PID: one whose test
 # is gone, and that was not there before this run, was left behind.
 leftover=

@@ -1,0 +1,291 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The checks that run inside the guest (busybox sh, Debian's stock kernel).
+# Each prints "@@ PASS name", "@@ FAIL name: why" or "@@ SKIP name: why";
+# "@@ # ..." lines are notes for the console log.  Two namespaces joined by
+# a veth, as tests/lib.sh topo_pair builds them:
+#   server "s" 10.213.0.1/24 on s0, client "c" 10.213.0.2/24 on c0
+# ntfw and its ruleset run in the server's namespace.
+
+export NTFW_RULESDIR=/ntfw
+W=/tmp/w
+mkdir -p $W/www
+
+pass() { echo "@@ PASS $1"; }
+fail() { echo "@@ FAIL $1: $2"; }
+skip() { echo "@@ SKIP $1: $2"; }
+note() { echo "@@ # $*"; }
+
+# check NAME WHY CMD...: PASS when CMD succeeds, else FAIL with WHY.
+check() {
+	n=$1 why=$2
+	shift 2
+	if "$@"; then
+		pass "$n"
+	else
+		fail "$n" "$why"
+	fi
+}
+
+# wait_for TENTHS CMD...: poll CMD every 0.1 s.
+wait_for() {
+	i=$1
+	shift
+	while [ "$i" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i - 1))
+	done
+	return 1
+}
+
+# busybox sh runs its own applets before anything on PATH: Debian's ip
+# (veth, netns) by its path.  Not a function: "$S ntfw &" must leave $!
+# the daemon's PID, which ip's exec keeps.
+IP=/opt/bin/ip
+S="$IP netns exec s"
+C="$IP netns exec c"
+
+# --- the daemon --------------------------------------------------------------
+NTFW_PID=
+ntfw_start() {
+	: >$W/ntfw.log
+	$S ntfw -d -c "$1" >$W/ntfw.log 2>&1 &
+	NTFW_PID=$!
+	wait_for 100 grep -q '^ntfw: ready:' $W/ntfw.log
+}
+ntfw_stop() {
+	[ -n "$NTFW_PID" ] || return 0
+	kill -TERM "$NTFW_PID" 2>/dev/null
+	wait "$NTFW_PID"
+	rc=$?
+	NTFW_PID=
+	return $rc
+}
+# ntfw_stats: SIGUSR1, and wait for one more report in the log.
+ntfw_stats() {
+	n=$(grep -c '^ntfw: stats: malformed' $W/ntfw.log)
+	kill -USR1 "$NTFW_PID" 2>/dev/null || return 1
+	wait_for 50 _grown "$n"
+}
+_grown() { [ "$(grep -c '^ntfw: stats: malformed' $W/ntfw.log)" -gt "$1" ]; }
+# stat_field LINE FIELD: FIELD of the last "stats: LINE" report line.
+stat_field() {
+	grep "^ntfw: stats: $1 " $W/ntfw.log | tail -n 1 |
+		sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
+rule_pkts() { stat_field "rule $1 [a-z]*" packets; }
+
+# queue_bytes: bytes that the ruleset's queue rules counted, every hook.
+queue_bytes() {
+	$S nft list table inet ntfw |
+		awk '/counter packets .* queue/ {
+			for (i = 1; i < NF; i++) if ($i == "bytes") s += $(i + 1)
+		} END { print s + 0 }'
+}
+
+# get NAME FILE: fetch http://10.213.0.1:8080/NAME from the client into
+# FILE; true when it arrived whole.
+get() {
+	rm -f "$2"
+	# No -T: this busybox's wget crashes with it; timeout bounds it.
+	$C timeout 30 wget -q -O "$2" "http://10.213.0.1:8080/$1" 2>$W/wget.err &&
+		[ "$(md5sum <"$2")" = "$(md5sum <$W/www/$1)" ]
+}
+
+# pings N: echo requests answered of N.
+pings() {
+	$C ping -c "$1" -w $(($1 + 2)) 10.213.0.1 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) packets received.*/\1/p'
+}
+
+# --- the topology ------------------------------------------------------------
+$IP netns add s && $IP netns add c &&
+	$IP link add c0 netns c type veth peer name s0 netns s &&
+	$S $IP addr add 10.213.0.1/24 dev s0 && $C $IP addr add 10.213.0.2/24 dev c0 &&
+	$S $IP link set lo up && $C $IP link set lo up &&
+	$S $IP link set s0 up && $C $IP link set c0 up
+check topology "ip netns / veth setup failed" [ $? = 0 ]
+
+head -c 4000000 /dev/urandom >$W/www/big
+echo "hello from ntfw" >$W/www/index.html
+$S httpd -f -p 8080 -h $W/www &
+HTTPD_PID=$!
+wait_for 50 get index.html $W/got
+check baseline "no HTTP answer from the server before any ruleset" [ $? = 0 ]
+got=$(pings 2)
+check baseline-ping "ping answered $got of 2 before any ruleset" [ "$got" = 2 ]
+
+# --- 2. the native nft ruleset -----------------------------------------------
+# A table of the user's own: installing and removing ntfw's must leave it
+# (and everything else) exactly as it was.
+$S nft -f - <<'N'
+table inet mine {
+	chain input {
+		type filter hook input priority 10; policy accept;
+		tcp dport 9999 drop
+	}
+}
+N
+$S nft list ruleset >$W/ruleset.before
+out=$($S ntfw-rules install 2>&1)
+note "ntfw-rules install: $out"
+case $out in
+*"installed nft ruleset (table inet ntfw)"*) pass nft-install ;;
+*) fail nft-install "ntfw-rules did not pick nft: $out" ;;
+esac
+st=$($S ntfw-rules status 2>&1)
+case $st in
+"backend: nft"*) pass nft-status ;;
+*) fail nft-status "status says: $(echo "$st" | head -n 1)" ;;
+esac
+
+cat >$W/policy.conf <<'P'
+default accept
+drop   name no-ping proto icmp icmp-type echo-request
+accept name web proto tcp dport 8080
+P
+if ntfw_start $W/policy.conf; then
+	pass nft-daemon-start
+	got=$(pings 3)
+	check nft-ping-dropped "ping answered $got of 3 under no-ping" [ "$got" = 0 ]
+	get big $W/got
+	rc=$?
+	check nft-tcp-8080 "4 MB over 8080 did not arrive whole: $(cat $W/wget.err)" [ $rc = 0 ]
+	if ntfw_stats; then
+		np=$(rule_pkts no-ping)
+		web=$(rule_pkts web)
+		dropped=$(stat_field total dropped)
+		note "no-ping packets=$np web packets=$web total dropped=$dropped"
+		check nft-counter-no-ping "rule no-ping counted '$np' packets, expected >= 3" \
+			[ "${np:-0}" -ge 3 ]
+		check nft-counter-web "rule web counted '$web' packets" [ "${web:-0}" -ge 10 ]
+		check nft-counter-dropped "total dropped '$dropped', expected >= 3" \
+			[ "${dropped:-0}" -ge 3 ]
+	else
+		fail nft-stats "no stats report on SIGUSR1"
+	fi
+	qb=$(queue_bytes)
+	check nft-queue-counter "queue rules counted $qb bytes of a 4 MB transfer" \
+		[ "$qb" -ge 4000000 ]
+	ntfw_stop
+	rc=$?
+	check nft-daemon-stop "ntfw exited with status $rc: $(tail -n 3 $W/ntfw.log)" [ $rc = 0 ]
+else
+	fail nft-daemon-start "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+	ntfw_stop
+fi
+
+# --- 3. the conntrack glue and the fast path ---------------------------------
+cat >$W/fast.conf <<'P'
+fastpath after 4
+accept name web proto tcp dport 8080
+P
+if ntfw_start $W/fast.conf; then
+	glue=$(sed -n 's/^ntfw: conntrack glue: \([a-z]*\).*/\1/p' $W/ntfw.log)
+	check ct-glue "ntfw says conntrack glue: '$glue'" [ "$glue" = yes ]
+	q0=$(queue_bytes)
+	get big $W/got
+	rc=$?
+	check fastpath-transfer "4 MB over 8080 did not arrive whole: $(cat $W/wget.err)" [ $rc = 0 ]
+	queued=$(($(queue_bytes) - q0))
+	note "fast path: $queued bytes queued of a 4000000-byte transfer"
+	# The handshake, the request and what was in flight at the hand-off.
+	if [ $rc = 0 ]; then
+		check fastpath-bypass "$queued bytes of a 4 MB transfer went through the queue" \
+			[ "$queued" -le 400000 ]
+	else
+		fail fastpath-bypass "no transfer to measure"
+	fi
+	if ntfw_stats; then
+		ho=$(stat_field flows handed-off)
+		ct=$(stat_field "queue 0" ct)
+		note "handed-off=$ho queue 0 ct=$ct"
+		check fastpath-handed-off "flows handed-off=$ho, expected 1" [ "$ho" = 1 ]
+		check ct-glue-packets "queue 0 ct=$ct: no packet came with its connection" \
+			[ "${ct:-0}" -ge 1 ]
+	else
+		fail fastpath-stats "no stats report on SIGUSR1"
+	fi
+	ntfw_stop
+	rc=$?
+	check fastpath-daemon-stop "ntfw exited with status $rc" [ $rc = 0 ]
+else
+	fail ct-glue "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+	ntfw_stop
+fi
+
+out=$($S ntfw-rules remove 2>&1)
+$S nft list ruleset >$W/ruleset.after
+if cmp -s $W/ruleset.before $W/ruleset.after; then
+	pass nft-remove-restores
+else
+	fail nft-remove-restores "nft list ruleset differs after remove: $(diff $W/ruleset.before $W/ruleset.after | head -n 5 | tr '\n' '|')"
+fi
+
+# --- 4. the kernel module ----------------------------------------------------
+kmod_checks() {
+	if ! out=$(insmod /kmod/ntfw_kmod.ko 2>&1); then
+		fail kmod-insmod "$out"
+		return
+	fi
+	pass kmod-insmod
+	check kmod-proc-ring "/proc/ntfw/ring is missing" [ -e /proc/ntfw/ring ]
+	check kmod-proc-stats "/proc/ntfw/stats is missing" [ -e /proc/ntfw/stats ]
+	note "stats at load: $(tr '\n' ' ' </proc/ntfw/stats 2>&1)"
+	r0=$(ringmap 2>&1)
+	note "ring at load: $r0"
+	case $r0 in
+	*"magic=0x6e746677 version=1 rec_size=96 "*) pass kmod-ring-header ;;
+	*) fail kmod-ring-header "ringmap: $r0" ;;
+	esac
+	p0=$(echo "$r0" | sed -n 's/.* prod=\([0-9]*\).*/\1/p')
+	$S ntfw-rules install >/dev/null 2>&1
+	if ntfw_start $W/fast.conf; then
+		get big $W/got
+		rc=$?
+		check kmod-transfer "4 MB over 8080 did not arrive whole" [ $rc = 0 ]
+		ntfw_stop
+	else
+		fail kmod-transfer "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+	fi
+	$S ntfw-rules remove >/dev/null 2>&1
+	r1=$(ringmap 2>&1)
+	note "ring after the transfer: $r1"
+	note "stats after the transfer: $(tr '\n' ' ' </proc/ntfw/stats 2>&1)"
+	p1=$(echo "$r1" | sed -n 's/.* prod=\([0-9]*\).*/\1/p')
+	check kmod-ring-records "prod went from '$p0' to '$p1'" \
+		[ "${p1:-0}" -gt "${p0:-0}" ]
+	if [ -x /opt/bin/ringdump ]; then
+		note "ringdump: $(timeout 10 ringdump 2>&1 | head -n 3 | tr '\n' '|')"
+	fi
+	# Remove the module under a live mapping: refused (busy) or done,
+	# but never an oops, and the reader's page stays readable.
+	ringmap -h 3 >$W/hold.log 2>&1 &
+	hold=$!
+	wait_for 50 grep -q mapped $W/hold.log
+	out=$(rmmod ntfw_kmod 2>&1)
+	note "rmmod under a mapping: ${out:-done}"
+	wait $hold
+	hrc=$?
+	check kmod-rmmod-mapped "the reader exited with status $hrc: $(tr '\n' '|' <$W/hold.log)" \
+		[ "$hrc" = 0 ]
+	if grep -q '^ntfw_kmod ' /proc/modules; then
+		out=$(rmmod ntfw_kmod 2>&1)
+		check kmod-rmmod "rmmod after the reader left: $out" \
+			! grep -q '^ntfw_kmod ' /proc/modules
+	else
+		pass kmod-rmmod
+	fi
+}
+if [ -e /kmod/ntfw_kmod.ko ]; then
+	kmod_checks
+else
+	skip kmod "kmod/ntfw_kmod.ko is not built (kmod/ has no Kbuild or Makefile to build it)"
+fi
+
+kill "$HTTPD_PID" 2>/dev/null
+
+# --- 5. the kernel's own view ------------------------------------------------
+bad=$(dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' | head -n 3)
+check dmesg-clean "$(echo "$bad" | tr '\n' '|')" [ -z "$bad" ]
