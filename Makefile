@@ -28,9 +28,9 @@ else
 Q := @
 endif
 
-CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring
+CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring json evlog
 DAEMON := $(CORE) nfq worker reload offline main
-UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring
+UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring test_evlog
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)

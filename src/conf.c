@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "conf.h"
+#include "evlog.h"
 #include "features.h"
 #include "lookup.h"
 #include "parse.h"
@@ -57,7 +58,7 @@ struct parser {
 	int nerr;
 	struct ntfw_conf *conf;
 	unsigned int queue_line, default_line, failopen_line, malformed_line;
-	unsigned int timeout_line, flows_line, eventlog_line;
+	unsigned int timeout_line, flows_line, eventlog_line, logdrops_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
 	unsigned int kmod_line, kmodring_line;
@@ -1706,6 +1707,23 @@ static int parse_event_log(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+/* log-drops no | yes [limit N]: N drop lines a second per rule. */
+static int parse_log_drops(struct parser *ps, const struct tok *kw)
+{
+	struct tok *la;
+	struct tok t;
+	int v;
+
+	if (parse_choice(ps, kw, "no", "yes", &v))
+		return -1;
+	ps->conf->log_drops = v ? NTFW_EVLOG_DROPS_DEFAULT : 0;
+	la = peek(ps);
+	if (!v || !tok_is(la, "limit"))
+		return 0;
+	t = next(ps);
+	return parse_uint_stmt(ps, &t, 1, 1000000, &ps->conf->log_drops);
+}
+
 /* kmod auto|on|off */
 static int parse_kmod(struct parser *ps, const struct tok *kw)
 {
@@ -1801,6 +1819,8 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->flows_line) ?: parse_flows(ps, t);
 	} else if (tok_is(t, "event-log")) {
 		rc = once(ps, t, &ps->eventlog_line) ?: parse_event_log(ps, t);
+	} else if (tok_is(t, "log-drops")) {
+		rc = once(ps, t, &ps->logdrops_line) ?: parse_log_drops(ps, t);
 	} else if (tok_is(t, "fastpath")) {
 		rc = once(ps, t, &ps->fastpath_line) ?: parse_fastpath(ps, t);
 	} else if (tok_is(t, "kmod")) {

@@ -41,7 +41,8 @@ struct ntfw_conf {
 	bool gso;			/* GSO super-packets queued whole */
 	uint32_t timeout[NTFW_TC_MAX];	/* idle seconds per flow class */
 	uint32_t flows_max;		/* flow table bound, all workers */
-	char *event_log;		/* flow records (JSON lines), or NULL */
+	char *event_log;		/* the event log (JSON lines), or NULL */
+	uint32_t log_drops;		/* drop lines a second per rule; 0: none */
 	uint32_t queue_maxlen;		/* packets the kernel holds per queue */
 	uint32_t copy_range;		/* bytes of each packet copied to us */
 	uint32_t socket_buffer;		/* netlink receive buffer, bytes */

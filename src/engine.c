@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "engine.h"
+#include "evlog.h"
 #include "kring.h"
 #include "parse.h"
 
@@ -316,6 +317,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		     (m->hw_proto == ETH_P_IPV6 && p.family != 6)))
 		bad = NTFW_BAD_VERSION;
 	if (bad) {
+		idx = NTFW_EVLOG_MALFORMED;
 		STAT_INC(st->malformed);
 		STAT_INC(st->malformed_by[bad]);
 		v = conf->malformed;
@@ -373,6 +375,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 		}
 		STAT_INC(st->state_pkts[NTFW_ST_INVALID]);
 		STAT_INC(st->invalid_unmatched);
+		idx = NTFW_EVLOG_INVALID;
 		v = conf->invalid;
 		if (!f->decided || f->sverdict == NTFW_DROP)
 			v = NTFW_DROP;
@@ -406,9 +409,12 @@ counted:
 	STAT_INC(st->rule_pkts[idx]);
 	STAT_ADD(st->rule_bytes[idx], p.ip_len);
 out:
-	if (v == NTFW_DROP)
+	if (v == NTFW_DROP) {
 		STAT_INC(st->dropped);
-	else
+		if (e->on_drop)
+			e->on_drop(bad ? NULL : &p, idx, ctx.pstate,
+				   e->on_drop_arg);
+	} else
 		STAT_INC(st->accepted);
 	return v;
 }

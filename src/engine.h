@@ -39,6 +39,12 @@ struct ntfw_engine {
 	uint8_t id;		/* the worker's index, published in @rel */
 	ntfw_flow_end_cb on_end;	/* the caller's */
 	void *on_end_arg;
+	/* A packet dropped (NULL: none), @p NULL when malformed; @rule is
+	 * the rule's index, nrules for the default, or NTFW_EVLOG_INVALID /
+	 * NTFW_EVLOG_MALFORMED. */
+	void (*on_drop)(const struct ntfw_pkt *p, unsigned int rule,
+			unsigned int pstate, void *arg);
+	void *on_drop_arg;
 };
 
 int ntfw_engine_init(struct ntfw_engine *e, const struct ntfw_conf *conf,

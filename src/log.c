@@ -11,6 +11,12 @@
 
 static int log_foreground = 1;
 static int log_verbose;
+static void (*log_hook)(const char *msg);
+
+void log_set_hook(void (*hook)(const char *msg))
+{
+	log_hook = hook;
+}
 
 void log_init(int foreground, int verbose)
 {
@@ -25,6 +31,14 @@ static void log_vwrite(int pri, const char *fmt, va_list ap, int err)
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_hook && pri <= LOG_WARNING) {
+		char full[1200];
+
+		if (err)
+			snprintf(full, sizeof(full), "%s: %s", msg,
+				 strerror(err));
+		log_hook(err ? full : msg);
+	}
 	if (log_foreground) {
 		/* One fprintf per line so that threads do not interleave. */
 		if (err)

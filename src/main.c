@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "evlog.h"
 #include "kring.h"
 #include "log.h"
 #include "offline.h"
@@ -64,6 +65,7 @@ static void report(const struct ntfw_daemon *d, const struct ntfw_kring *k)
 		 (unsigned long long)d->reload_failures);
 	for (i = 0; i < d->nq; i++)
 		s[i] = &w[i].engine.stats;
+	ntfw_evlog_report();
 	ntfw_stats_report(d->conf, s, d->nq);
 	if (k->hdr)
 		ntfw_stats_report_ring(&k->cnt, s, d->nq);
@@ -131,6 +133,7 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -146,8 +149,11 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			fatal("%s", path);
 		d.path = abs;
 	}
-	if (ntfw_event_log_open(conf, &d.log_fd))
+	if (ntfw_event_log_open(conf, &d.log_fd) || ntfw_evlog_init(nq))
 		goto out;
+	/* The event log's writer owns the file from here on (evlog.c). */
+	ntfw_evlog_set(conf->event_log, d.log_fd);
+	d.log_fd = -1;
 	/* Each worker owns a shard of the flow table, no lock shared; with
 	 * several, they publish their decided flows for each other's ICMP
 	 * errors (relate.c). */
@@ -188,6 +194,9 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
+	if (ntfw_evlog_start())
+		fatal("event-log writer");
+	log_set_hook(ntfw_evlog_error);
 	for (i = 0; i < nq; i++) {
 		int err = ntfw_worker_start(&d.w[i]);
 
@@ -230,6 +239,11 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			report(&d, &kr);
 		} else if (sig == SIGHUP) {
 			ntfw_reload(&d);
+		} else if (sig == SIGUSR2) {
+			if (ntfw_evlog_reopen())
+				log_warn("event-log: reopen");
+			else
+				log_info("event-log reopened");
 		} else {
 			log_info("%s: stopping", strsignal(sig));
 			break;
@@ -242,6 +256,9 @@ out:
 	ntfw_kring_join(&kr);
 	for (i = 0; i < nq; i++)
 		ntfw_worker_join(&d.w[i]);
+	/* The workers wrote their last records: write them out. */
+	log_set_hook(NULL);
+	ntfw_evlog_stop();
 	if (rc == 0)
 		report(&d, &kr);
 	for (i = 0; i < bound; i++)

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "features.h"
 #include "flow.h"
+#include "json.h"
 #include "record.h"
 
 #define IDENTITY_COLUMNS                                                  \
@@ -76,6 +77,14 @@ static void put_mem(struct out *o, const char *s, size_t len)
 static void put_str(struct out *o, const char *s)
 {
 	put_mem(o, s, strlen(s));
+}
+
+/* @s as the inside of a JSON string. */
+static void put_json(struct out *o, const char *s)
+{
+	if (o->size)
+		o->n += ntfw_json_escape(o->buf + o->n, o->size - o->n, s,
+					 strlen(s));
 }
 
 /* @v in decimal, at least @width digits (zero-padded). */
@@ -182,7 +191,7 @@ size_t ntfw_record_format(const struct ntfw_flow *f,
 	PUT_LIT(&o, ",\"verdict\":\"");
 	put_str(&o, verdict);
 	PUT_LIT(&o, "\",\"rule\":\"");
-	put_str(&o, rule_name(f, conf));
+	put_json(&o, rule_name(f, conf));
 	PUT_LIT(&o, "\",");
 	/* Only when true: the kernel ring lost records while the kernel
 	 * had the flow, so its features miss packets.  (JSON only: the

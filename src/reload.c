@@ -17,18 +17,14 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "evlog.h"
 #include "log.h"
 #include "reload.h"
 #include "worker.h"
 
 int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd)
 {
-	*fd = -1;
-	if (!conf->event_log)
-		return 0;
-	*fd = open(conf->event_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		   0640);
-	if (*fd < 0) {
+	if (ntfw_evlog_open(conf->event_log, fd)) {
 		log_warn("event-log %s", conf->event_log);
 		return -1;
 	}
@@ -37,7 +33,7 @@ int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd)
 
 /* Read the file again; the parser's messages go to the log, a line each,
  * as they would have gone to the terminal. */
-static struct ntfw_conf *load(const char *path)
+static struct ntfw_conf *load(const char *path, char *why, size_t size)
 {
 	struct ntfw_conf *conf = NULL;
 	char *text = NULL, *p, *eol;
@@ -54,6 +50,9 @@ static struct ntfw_conf *load(const char *path)
 	for (p = text; p && *p; p = *eol ? eol + 1 : eol) {
 		eol = strchrnul(p, '\n');
 		log_warnx("%.*s", (int)(eol - p), p);
+		/* The first line says what is wrong, for the event log. */
+		if (p == text)
+			snprintf(why, size, "%.*s", (int)(eol - p), p);
 	}
 	free(text);
 	return rc ? NULL : conf;
@@ -95,16 +94,20 @@ int ntfw_reload(struct ntfw_daemon *d)
 	struct ntfw_conf *next;
 	unsigned int i, n;
 	int log_fd = -1;
+	char why[512] = "";
 
-	next = load(d->path);
+	next = load(d->path, why, sizeof(why));
 	if (!next)
 		goto fail;
 	n = ntfw_conf_keep_fixed(next, run, fixed);
 	for (i = 0; i < n; i++)
 		log_warnx("reload: '%s' changed, restart to apply", fixed[i]);
 	/* A new file for the event log: the old one may have been rotated. */
-	if (ntfw_event_log_open(next, &log_fd))
+	if (ntfw_event_log_open(next, &log_fd)) {
+		snprintf(why, sizeof(why), "event-log %s: %s", next->event_log,
+			 strerror(errno));
 		goto fail;
+	}
 	stat_map = calloc(run->nrules + 1, sizeof(*stat_map));
 	flow_map = calloc(run->nrules + 1, sizeof(*flow_map));
 	sw = calloc(d->nq, sizeof(*sw));
@@ -119,7 +122,7 @@ int ntfw_reload(struct ntfw_daemon *d)
 	d->gen++;
 	for (i = 0; i < d->nq; i++) {
 		sw[i].gen = d->gen;
-		sw[i].log_fd = log_fd;
+		sw[i].log_fd = -1;	/* the writer's (evlog.c) */
 		sw[i].engine.conf = next;
 		sw[i].engine.stat_map = stat_map;
 		sw[i].engine.flow_map = flow_map;
@@ -132,10 +135,9 @@ int ntfw_reload(struct ntfw_daemon *d)
 	free(flow_map);
 	ntfw_conf_free(d->conf);
 	d->conf = next;
-	if (d->log_fd >= 0)
-		close(d->log_fd);
-	d->log_fd = log_fd;
+	ntfw_evlog_set(next->event_log, log_fd);
 	d->reloads++;
+	ntfw_evlog_reload(true, NULL, next->nrules);
 	log_info("reloaded: %u rules, default %s, open flows %s", next->nrules,
 		 ntfw_verdict_name(next->def),
 		 next->reload_keep ? "kept" : "decided again");
@@ -151,6 +153,7 @@ fail:
 		close(log_fd);
 	ntfw_conf_free(next);
 	d->reload_failures++;
+	ntfw_evlog_reload(false, why, 0);
 	log_warnx("reload failed, keeping the running configuration");
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include <linux/netfilter.h>
 
 #include "conf.h"
+#include "evlog.h"
 #include "log.h"
 #include "record.h"
 #include "worker.h"
@@ -45,16 +46,16 @@ static bool ring_loss_pending(const struct ntfw_worker *w)
 	       w->ring_loss_seen;
 }
 
-/* A flow ended: its record goes to the event log in one write(2), so
- * that lines from several workers never interleave (O_APPEND). */
+/* A flow ended: its record goes to the event log's writer (evlog.c),
+ * through this worker's ring, never waiting for the file. */
 static void write_record(const struct ntfw_flow *f, void *arg)
 {
 	struct ntfw_worker *w = arg;
-	char buf[NTFW_RECORD_MAX];
+	char buf[NTFW_EVLOG_LINE_MAX];
 	struct ntfw_flow lost;
-	size_t n;
+	size_t n, h;
 
-	if (w->log_fd < 0)
+	if (!ntfw_evlog_on())
 		return;
 	/* Records lost and the flows not flagged yet: this one may have
 	 * lost some. */
@@ -64,10 +65,22 @@ static void write_record(const struct ntfw_flow *f, void *arg)
 		lost.handoff |= NTFW_HO_RING_LOST;
 		f = &lost;
 	}
-	n = ntfw_record_format(f, w->engine.conf, NTFW_FMT_JSON, buf,
-			       sizeof(buf));
-	if (write(w->log_fd, buf, n) != (ssize_t)n)
+	/* {"ts":...,"event":"flow", then the record without its brace. */
+	h = ntfw_evlog_head(buf, sizeof(buf) - NTFW_RECORD_MAX, "flow");
+	n = ntfw_record_format(f, w->engine.conf, NTFW_FMT_JSON, buf + h,
+			       NTFW_RECORD_MAX);
+	buf[h] = ',';
+	if (!ntfw_evlog_put(w->engine.id, buf, h + n))
 		STAT_INC(w->engine.stats.log_errors);
+}
+
+static void worker_drop(const struct ntfw_pkt *p, unsigned int rule,
+			unsigned int pstate, void *arg)
+{
+	struct ntfw_worker *w = arg;
+
+	ntfw_evlog_drop(w->engine.id, w->engine.conf, &w->engine.ifc, p, rule,
+			pstate);
 }
 
 static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
@@ -138,6 +151,8 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		close(w->wake_fd);
 		return rc < 0 ? rc : -ENOMEM;
 	}
+	w->engine.on_drop = worker_drop;
+	w->engine.on_drop_arg = w;
 	rc = ntfw_nfq_open(&w->nfq, queue, &o, worker_cb, w);
 	if (rc < 0) {
 		ntfw_engine_free(&w->engine);
