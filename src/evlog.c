@@ -170,7 +170,7 @@ static struct evlog {
 	/* Counters: the writer's, relaxed atomic stores. */
 	uint64_t lines;		/* written */
 	uint64_t dropped;	/* not written: the file would not take them */
-	uint64_t reopens;
+	uint64_t reopens;	/* ntfw_evlog_reopen()'s */
 } L = {
 	.dmu = PTHREAD_MUTEX_INITIALIZER,
 	.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -417,8 +417,10 @@ int ntfw_evlog_reopen(void)
 		return -1;
 	}
 	rc = ntfw_evlog_open(path, &fd);
-	if (!rc)
+	if (!rc) {
 		ntfw_evlog_set(path, fd);
+		__atomic_add_fetch(&L.reopens, 1, __ATOMIC_RELAXED);
+	}
 	free(path);
 	return rc;
 }
@@ -449,9 +451,6 @@ static void take_next(void)
 		L.next_fd = -1;
 		L.have_next = false;
 		L.retry_ns = 0;
-		if (L.started)
-			__atomic_store_n(&L.reopens, L.reopens + 1,
-					 __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&L.mu);
 }

@@ -91,7 +91,7 @@ ntfw_stop # writes every flow still open: all of them (see the timeouts)
 # directions.
 python3 - "$T_TMP/flows.json" >"$T_TMP/summary" <<'P' || fail "cannot read the event log"
 import collections, json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+recs = [r for r in map(json.loads, open(sys.argv[1])) if r["event"] == "flow"]
 keys = collections.Counter()
 pkts = 0
 for r in recs:

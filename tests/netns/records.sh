@@ -35,7 +35,8 @@ ntfw_stop # writes the flows still open (closed ones linger) to the log
 # fields exactly, on one capture.
 strip() {
 	grep '"proto":"tcp"' "$1" |
-		sed -e 's/"first_ts":[0-9.]*,//' -e 's/"last_ts":[0-9.]*,//' \
+		sed -e 's/^{"ts":[0-9.]*,"event":"flow",/{/' \
+			-e 's/"first_ts":[0-9.]*,//' -e 's/"last_ts":[0-9.]*,//' \
 			-e 's/"duration":[0-9.]*,//' \
 			-e 's/"init_win_[a-z_0-9]*":[0-9]*,//g' \
 			-e 's/"rtt_samples_[a-z_0-9]*":[0-9]*,//g' | sort
