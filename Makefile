@@ -9,6 +9,7 @@ MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ntfw
 SYSCONFDIR ?= /etc/ntfw
 UNITDIR ?= /lib/systemd/system
+LOGROTATEDIR ?= /etc/logrotate.d
 DESTDIR ?=
 B := build
 
@@ -138,13 +139,16 @@ install: all
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		conf/ntfw.service > $(DESTDIR)$(UNITDIR)/ntfw.service
+	install -d $(DESTDIR)$(LOGROTATEDIR)
+	install -m 644 conf/ntfw.logrotate $(DESTDIR)$(LOGROTATEDIR)/ntfw
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ntfw.conf ] || \
 		install -m 644 conf/ntfw.conf $(DESTDIR)$(SYSCONFDIR)/ntfw.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ntfw $(DESTDIR)$(SBINDIR)/ntfw-rules \
 		$(DESTDIR)$(MANDIR)/man8/ntfw.8 $(DESTDIR)$(MANDIR)/man8/ntfw-rules.8 \
-		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5 $(DESTDIR)$(UNITDIR)/ntfw.service
+		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5 $(DESTDIR)$(UNITDIR)/ntfw.service \
+		$(DESTDIR)$(LOGROTATEDIR)/ntfw
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

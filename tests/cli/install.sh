@@ -10,10 +10,10 @@ make -s -C "$TOP" install DESTDIR="$dest" >"$T_TMP/install.log" 2>&1 ||
 for f in usr/sbin/ntfw usr/sbin/ntfw-rules usr/share/ntfw/ntfw.nft \
 	usr/share/ntfw/ntfw-iptables.rules usr/share/man/man8/ntfw.8 \
 	usr/share/man/man8/ntfw-rules.8 usr/share/man/man5/ntfw.conf.5 \
-	etc/ntfw/ntfw.conf lib/systemd/system/ntfw.service; do
+	etc/ntfw/ntfw.conf lib/systemd/system/ntfw.service etc/logrotate.d/ntfw; do
 	[ -s "$dest/$f" ] || fail "missing after install: /$f"
 done
-info "ok: all 9 files installed"
+info "ok: all 10 files installed"
 assert_eq "installed config checks" "configuration OK" \
 	"$("$dest/usr/sbin/ntfw" -n -c "$dest/etc/ntfw/ntfw.conf")"
 assert_eq "ntfw-rules reads /usr/share/ntfw" 1 \
