@@ -37,7 +37,7 @@ int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd)
 
 /* Read the file again; the parser's messages go to the log, a line each,
  * as they would have gone to the terminal. */
-static struct ntfw_conf *load(const char *path)
+static struct ntfw_conf *load(const char *path, char **msg)
 {
 	struct ntfw_conf *conf = NULL;
 	char *text = NULL, *p, *eol;
@@ -55,7 +55,10 @@ static struct ntfw_conf *load(const char *path)
 		eol = strchrnul(p, '\n');
 		log_warnx("%.*s", (int)(eol - p), p);
 	}
-	free(text);
+	if (msg && text && *text)
+		*msg = text;
+	else
+		free(text);
 	return rc ? NULL : conf;
 }
 
@@ -88,6 +91,11 @@ static void swaps_free(struct ntfw_worker_swap *sw, unsigned int n)
 
 int ntfw_reload(struct ntfw_daemon *d)
 {
+	return ntfw_reload_msg(d, NULL);
+}
+
+int ntfw_reload_msg(struct ntfw_daemon *d, char **msg)
+{
 	const struct ntfw_conf *run = d->conf;
 	struct ntfw_worker_swap *sw = NULL;
 	uint16_t *stat_map = NULL, *flow_map = NULL;
@@ -96,7 +104,9 @@ int ntfw_reload(struct ntfw_daemon *d)
 	unsigned int i, n;
 	int log_fd = -1;
 
-	next = load(d->path);
+	if (msg)
+		*msg = NULL;
+	next = load(d->path, msg);
 	if (!next)
 		goto fail;
 	n = ntfw_conf_keep_fixed(next, run, fixed);
