@@ -177,7 +177,8 @@ int ntfw_ctl_parse(const char *buf, size_t len, struct ntfw_ctl_req *r,
 		len--;
 	if (memchr(buf, '\n', len))
 		return fail(err, errlen, "one request per line");
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+			  &je);
 	if (!root)
 		return fail(err, errlen, "bad JSON at column %d: %s",
 			    je.column, je.text);
