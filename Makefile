@@ -19,8 +19,11 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
 	  -D_GNU_SOURCE -DNTFW_VERSION='"$(VERSION)"' \
 	  -DNTFW_CONF='"$(SYSCONFDIR)/ntfw.conf"' -MMD -MP
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+CFLAGS += $(JANSSON_CFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
-	  echo -lmnl -lnetfilter_queue) -lpcap -lpthread
+	  echo -lmnl -lnetfilter_queue) $(JANSSON_LIBS) -lpcap -lpthread
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -30,13 +33,13 @@ Q := @
 endif
 
 CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring json evlog
-DAEMON := $(CORE) nfq worker reload offline main
-UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring test_evlog
+DAEMON := $(CORE) nfq worker reload offline snap ctlproto ctl metrics main
+UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring test_evlog test_ctl
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON:%=$(B)/%.o)
 
-all: $(B)/ntfw $(B)/ntfw-rules
+all: $(B)/ntfw $(B)/ntfw-rules $(B)/ntfwctl
 
 $(B):
 	$(Q)mkdir -p $@
@@ -48,6 +51,10 @@ $(B)/%.o: src/%.c | $(B)
 $(B)/ntfw: $(DAEMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(B)/ntfwctl: $(B)/ntfwctl.o $(B)/ctlproto.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS)
 
 # The build copy reads the rules from this tree; `install` bakes DATADIR.
 $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
@@ -67,6 +74,11 @@ $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 $(B)/test_nfq: $(B)/test_nfq.o $(B)/nfq.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+# The control socket's request parser, with jansson.
+$(B)/test_ctl: $(B)/test_ctl.o $(B)/ctlproto.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
 
 tests: $(UNIT_TESTS:%=$(B)/%)
 
@@ -130,11 +142,13 @@ install: all
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(SYSCONFDIR)
 	install -m 755 $(B)/ntfw $(DESTDIR)$(SBINDIR)/ntfw
+	install -m 755 $(B)/ntfwctl $(DESTDIR)$(SBINDIR)/ntfwctl
 	sed -e 's|@RULESDIR@|$(DATADIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		rules/ntfw-rules.in > $(DESTDIR)$(SBINDIR)/ntfw-rules
 	chmod 755 $(DESTDIR)$(SBINDIR)/ntfw-rules
 	install -m 644 rules/*.nft rules/*.rules $(DESTDIR)$(DATADIR)/
 	install -m 644 man/ntfw.8 man/ntfw-rules.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/ntfwctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 man/ntfw.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -145,6 +159,7 @@ install: all
 		install -m 644 conf/ntfw.conf $(DESTDIR)$(SYSCONFDIR)/ntfw.conf
 
 uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ntfwctl $(DESTDIR)$(MANDIR)/man8/ntfwctl.8
 	rm -f $(DESTDIR)$(SBINDIR)/ntfw $(DESTDIR)$(SBINDIR)/ntfw-rules \
 		$(DESTDIR)$(MANDIR)/man8/ntfw.8 $(DESTDIR)$(MANDIR)/man8/ntfw-rules.8 \
 		$(DESTDIR)$(MANDIR)/man5/ntfw.conf.5 $(DESTDIR)$(UNITDIR)/ntfw.service \

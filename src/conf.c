@@ -63,6 +63,7 @@ struct parser {
 	unsigned int gso_line;
 	unsigned int kmod_line, kmodring_line;
 	unsigned int invalid_line, reloadflows_line;
+	unsigned int ctlsock_line, ctlgroup_line, metrics_line, minterval_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
 	unsigned int rules_cap;	/* slots allocated in conf->rules */
@@ -1767,6 +1768,29 @@ static int parse_kmod_ring(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+/* control-socket PATH|none, control-group NAME, metrics-file PATH */
+static int parse_string_stmt(struct parser *ps, const struct tok *kw,
+			     bool path, char **out)
+{
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	if (path && t.s[0] != '/' &&
+	    !(tok_is(kw, "control-socket") && tok_is(&t, "none"))) {
+		perr(ps, &t, "%.*s needs an absolute path, got '%.*s'",
+		     (int)kw->len, kw->s, (int)t.len, t.s);
+		return -1;
+	}
+	free(*out);
+	*out = tok_is(&t, "none") && path ? strdup("") : strndup(t.s, t.len);
+	if (!*out) {
+		perr(ps, &t, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0 when the statement was parsed, -1 on error. */
 static int parse_stmt(struct parser *ps, const struct tok *t)
 {
@@ -1827,6 +1851,19 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->kmod_line) ?: parse_kmod(ps, t);
 	} else if (tok_is(t, "kmod-ring")) {
 		rc = once(ps, t, &ps->kmodring_line) ?: parse_kmod_ring(ps, t);
+	} else if (tok_is(t, "control-socket")) {
+		rc = once(ps, t, &ps->ctlsock_line) ?:
+		     parse_string_stmt(ps, t, true, &ps->conf->control_socket);
+	} else if (tok_is(t, "control-group")) {
+		rc = once(ps, t, &ps->ctlgroup_line) ?:
+		     parse_string_stmt(ps, t, false, &ps->conf->control_group);
+	} else if (tok_is(t, "metrics-file")) {
+		rc = once(ps, t, &ps->metrics_line) ?:
+		     parse_string_stmt(ps, t, true, &ps->conf->metrics_file);
+	} else if (tok_is(t, "metrics-interval")) {
+		rc = once(ps, t, &ps->minterval_line) ?:
+		     parse_uint_stmt(ps, t, 1, 86400,
+				     &ps->conf->metrics_interval);
 	} else if (tok_is(t, "queue-maxlen")) {
 		rc = once(ps, t, &ps->maxlen_line) ?:
 		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
@@ -1929,6 +1966,7 @@ int ntfw_conf_parse(const char *file, const char *text, size_t len,
 	ps.conf->timeout[NTFW_TC_DROPPED] = 10;
 	ps.conf->flows_max = NTFW_FLOWS_MAX_DEFAULT;
 	ps.conf->queue_maxlen = NTFW_QUEUE_MAXLEN_DEFAULT;
+	ps.conf->metrics_interval = NTFW_METRICS_INTERVAL_DEFAULT;
 	ps.conf->copy_range = NTFW_COPY_RANGE_DEFAULT;
 	ps.conf->invalid = NTFW_DROP;	/* as pf drops what is out of window */
 	/* What cannot be read cannot be judged: pf drops it too. */
@@ -2007,6 +2045,15 @@ int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err)
 	}
 	fclose(f);
 	rc = ntfw_conf_parse(path, text, len, out, err);
+	if (!rc) {
+		/* Which file runs, for the control socket: FNV-1a 64. */
+		uint64_t h = 0xcbf29ce484222325ull;
+		size_t i;
+
+		for (i = 0; i < len; i++)
+			h = (h ^ (uint8_t)text[i]) * 0x100000001b3ull;
+		(*out)->file_hash = h;
+	}
 	free(text);
 	return rc;
 }
@@ -2028,6 +2075,9 @@ void ntfw_conf_free(struct ntfw_conf *c)
 	free(c->sets);
 	free(c->event_log);
 	free(c->kmod_ring);
+	free(c->control_socket);
+	free(c->control_group);
+	free(c->metrics_file);
 	free(c);
 }
 

@@ -19,6 +19,8 @@
 #define NTFW_COPY_RANGE_DEFAULT 512u	/* headers, IPv6 extensions included */
 #define NTFW_SOCKET_BUFFER_DEFAULT (8u << 20)
 #define NTFW_FLOWS_MAX_DEFAULT 65536u	/* about 32 MB at most */
+#define NTFW_CTL_PATH "/run/ntfw/ntfw.sock"
+#define NTFW_METRICS_INTERVAL_DEFAULT 15u
 
 /* kmod auto|on|off: whether the daemon reads the kernel module's ring */
 #define NTFW_KMOD_AUTO 0	/* when there is one */
@@ -51,6 +53,11 @@ struct ntfw_conf {
 	bool reload_keep;		/* a reload keeps flows' decisions */
 	uint8_t kmod;			/* NTFW_KMOD_*: the kernel ring */
 	char *kmod_ring;		/* its path, NULL: NTFW_KRING_PATH */
+	char *control_socket;		/* NULL: NTFW_CTL_PATH; "" none */
+	char *control_group;		/* group of the socket, or NULL */
+	char *metrics_file;		/* Prometheus text file, or NULL */
+	uint32_t metrics_interval;	/* seconds between two writes */
+	uint64_t file_hash;		/* FNV-1a 64 of the file's bytes */
 	unsigned int first_dyn;		/* the first per-packet rule, or nrules */
 	struct ntfw_set *sets;
 	unsigned int nsets;

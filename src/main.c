@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "evlog.h"
 #include "kring.h"
 #include "log.h"
@@ -121,7 +122,9 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	uint32_t shard = conf->flows_max / nq;
 	struct ntfw_daemon d = {
 		.path = path, .conf = conf, .nq = nq, .log_fd = -1,
+		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
+	struct ntfw_ctl ctl = { .lfd = -1, .snap_fd = -1 };
 	struct ntfw_kring kr = { .fd = -1 };
 	char *abs = NULL;
 	sigset_t set;
@@ -191,6 +194,8 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 		goto out;
 	for (i = 0; kr.hdr && i < nq; i++)
 		ntfw_worker_ring(&d.w[i], &kr, i);
+	if (ntfw_ctl_open(&ctl, &d, &kr, stop_fd))
+		goto out;
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
@@ -216,6 +221,10 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			goto out;
 		}
 	}
+	if (ntfw_ctl_start(&ctl)) {
+		log_warnx("cannot start the control socket's thread");
+		goto out;
+	}
 	if (nq == 1)
 		log_info("ready: queue %u, %u rules, default %s", conf->queue_lo,
 			 conf->nrules, ntfw_verdict_name(conf->def));
@@ -235,16 +244,17 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;
-		if (sig == SIGUSR1) {
+		pthread_mutex_lock(&d.lock);
+		if (sig == SIGUSR1)
 			report(&d, &kr);
-		} else if (sig == SIGHUP) {
+		else if (sig == SIGHUP)
 			ntfw_reload(&d);
-		} else if (sig == SIGUSR2) {
-			if (ntfw_evlog_reopen())
-				log_warn("event-log: reopen");
-			else
-				log_info("event-log reopened");
-		} else {
+		else if (sig == SIGUSR2 && ntfw_evlog_reopen())
+			log_warn("event-log: reopen");
+		else if (sig == SIGUSR2)
+			log_info("event-log reopened");
+		pthread_mutex_unlock(&d.lock);
+		if (sig != SIGUSR1 && sig != SIGHUP && sig != SIGUSR2) {
 			log_info("%s: stopping", strsignal(sig));
 			break;
 		}
@@ -256,6 +266,7 @@ out:
 	ntfw_kring_join(&kr);
 	for (i = 0; i < nq; i++)
 		ntfw_worker_join(&d.w[i]);
+	ntfw_ctl_close(&ctl);
 	/* The workers wrote their last records: write them out. */
 	log_set_hook(NULL);
 	ntfw_evlog_stop();

@@ -33,7 +33,8 @@ int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd)
 
 /* Read the file again; the parser's messages go to the log, a line each,
  * as they would have gone to the terminal. */
-static struct ntfw_conf *load(const char *path, char *why, size_t size)
+static struct ntfw_conf *load(const char *path, char **msg, char *why,
+			      size_t size)
 {
 	struct ntfw_conf *conf = NULL;
 	char *text = NULL, *p, *eol;
@@ -54,7 +55,10 @@ static struct ntfw_conf *load(const char *path, char *why, size_t size)
 		if (p == text)
 			snprintf(why, size, "%.*s", (int)(eol - p), p);
 	}
-	free(text);
+	if (msg && text && *text)
+		*msg = text;
+	else
+		free(text);
 	return rc ? NULL : conf;
 }
 
@@ -87,6 +91,11 @@ static void swaps_free(struct ntfw_worker_swap *sw, unsigned int n)
 
 int ntfw_reload(struct ntfw_daemon *d)
 {
+	return ntfw_reload_msg(d, NULL);
+}
+
+int ntfw_reload_msg(struct ntfw_daemon *d, char **msg)
+{
 	const struct ntfw_conf *run = d->conf;
 	struct ntfw_worker_swap *sw = NULL;
 	uint16_t *stat_map = NULL, *flow_map = NULL;
@@ -96,7 +105,9 @@ int ntfw_reload(struct ntfw_daemon *d)
 	int log_fd = -1;
 	char why[512] = "";
 
-	next = load(d->path, why, sizeof(why));
+	if (msg)
+		*msg = NULL;
+	next = load(d->path, msg, why, sizeof(why));
 	if (!next)
 		goto fail;
 	n = ntfw_conf_keep_fixed(next, run, fixed);

@@ -2,6 +2,7 @@
 #ifndef NTFW_RELOAD_H
 #define NTFW_RELOAD_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 struct ntfw_conf;
@@ -21,6 +22,9 @@ struct ntfw_daemon {
 	uint64_t reloads;	/* reloads done, and refused */
 	uint64_t reload_failures;
 	struct ntfw_relate *rel;	/* decided flows, several queues */
+	/* Held by whoever reloads or reads the configuration and the rule
+	 * counters: the signal loop and the control thread. */
+	pthread_mutex_t lock;
 };
 
 /* Open the event log of @conf into *@fd (-1 when there is none).
@@ -34,5 +38,9 @@ int ntfw_event_log_open(const struct ntfw_conf *conf, int *fd);
  * Returns 0 when the new configuration runs, -1 otherwise.
  */
 int ntfw_reload(struct ntfw_daemon *d);
+
+/* The same, and with @msg non-NULL, *@msg is set to what the parser said
+ * (malloc'd, "file:line:col: error: ..." lines; NULL when nothing). */
+int ntfw_reload_msg(struct ntfw_daemon *d, char **msg);
 
 #endif

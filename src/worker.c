@@ -281,6 +281,7 @@ static void *worker_main(void *arg)
 			}
 		}
 		t = now_ns();
+		ntfw_snap_serve(&w->snap, &w->engine.flows, t);
 		if (w->kq) {
 			if (rc > 0 && pfd[3].revents)
 				eventfd_read(w->rec_fd, &v);
@@ -293,6 +294,8 @@ static void *worker_main(void *arg)
 	}
 	ntfw_engine_flush(&w->engine);
 	__atomic_store_n(&w->exited, true, __ATOMIC_RELEASE);
+	/* A copy asked for as we stopped: the table is still whole. */
+	ntfw_snap_serve(&w->snap, &w->engine.flows, now_ns());
 	/* Wake a reload that waits for us. */
 	if (eventfd_write(w->ack_fd, 1) < 0)
 		log_warn("queue %u: eventfd", w->queue);

@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "kring.h"
 #include "nfq.h"
+#include "snap.h"
 
 struct ntfw_conf;
 
@@ -38,6 +39,7 @@ struct ntfw_worker {
 	uint64_t ring_loss_seen;	/* the epoch the flows were flagged at */
 	uint64_t ring_flag_ns;		/* when they were */
 	uint64_t gen;		/* atomic: generation of the configuration run */
+	struct ntfw_snap *snap;	/* atomic: a copy of the flows asked for */
 	bool exited;		/* atomic: the thread is done with everything */
 	pthread_t thread;
 	int started;

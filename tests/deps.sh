@@ -6,7 +6,8 @@ set -eu
 PKGS="build-essential pkg-config libmnl-dev libnetfilter-queue-dev
 libcmocka-dev libpcap-dev clang libclang-rt-14-dev nftables iptables iproute2
 iputils-ping curl python3 python3-scapy procps tcpdump tcptrace iperf3 hping3 ethtool time
-qemu-system-x86 busybox-static linux-headers-amd64 cpio"
+qemu-system-x86 busybox-static linux-headers-amd64 cpio
+libjansson-dev python3-prometheus-client"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

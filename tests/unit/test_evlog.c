@@ -251,7 +251,10 @@ static void ring_race(void **state)
 		got++;
 	}
 	assert_int_equal(got + r.lost, RACE_N);
-	assert_int_equal(last, RACE_N - 1);
+	/* The last entry arrives unless the ring was full for it. */
+	assert_true(last <= (long)RACE_N - 1);
+	if (!r.lost)
+		assert_int_equal(last, RACE_N - 1);
 	ntfw_evring_free(&r);
 }
 
