@@ -284,8 +284,123 @@ else
 	skip kmod "kmod/ntfw_kmod.ko is not built (kmod/ has no Kbuild or Makefile to build it)"
 fi
 
+# --- 5. the ring keeps handed-off flows' features complete -------------------
+# rec_fields FILE: the record of the connection to port 8080 in the event
+# log FILE, one "field=value" a line, without what differs between two
+# runs of the same transfer by nature: the client's port and the clock.
+rec_fields() {
+	grep '"server_port":8081,' "$1" | tail -n 1 | tr -d '{}"' | tr ',' '\n' |
+		sed 's/:/=/' | grep -vE '^(client_port|first_ts|last_ts|duration)='
+}
+field() { sed -n "s/^$2=//p" "$1"; }
+# iface_ctr NS DEV: "rx_packets rx_bytes tx_packets tx_bytes" of DEV.
+iface_ctr() {
+	for c in rx_packets rx_bytes tx_packets tx_bytes; do
+		$IP netns exec "$1" cat /sys/class/net/$2/statistics/$c
+	done | tr '\n' ' '
+}
+netns_ino() { $IP netns exec "$1" readlink /proc/self/ns/net | tr -dc 0-9; }
+# xfer BYTES: one bulk transfer from the server to the client on port
+# 8081, in whole segments; true when BYTES arrived.  "BYTES SECONDS" in
+# $W/xfer.out.
+xfer() {
+	: >$W/bulk-s.log
+	$S timeout 60 bulk serve 10.213.0.1 8081 "$1" >$W/bulk-s.log 2>&1 &
+	bs=$!
+	wait_for 50 grep -q ready $W/bulk-s.log
+	$C timeout 60 bulk get 10.213.0.1 8081 >$W/xfer.out 2>&1
+	wait $bs
+	[ "$(cut -d' ' -f1 $W/xfer.out)" = "$1" ]
+}
+# A multiple of the MSS (1448 with timestamps): whole segments only.
+XFER=$((1448 * 1024))
+
+ring_checks() {
+	if ! out=$(insmod /kmod/ntfw_kmod.ko 2>&1); then
+		fail ring-insmod "$out"
+		return
+	fi
+	$S ntfw-rules install >/dev/null 2>&1
+	sino=$(netns_ino s)
+	sidx=$($S cat /sys/class/net/s0/ifindex)
+
+	# (a) the daemon reads and applies the ring.
+	cat >$W/ring.conf <<P
+kmod on
+fastpath after 4
+event-log $W/ev-ring.json
+accept name bulk proto tcp dport 8081
+P
+	sed -e 's/^kmod on/kmod off/' -e 's/^fastpath after 4/fastpath off/' \
+		-e 's/ev-ring/ev-queued/' $W/ring.conf >$W/queued.conf
+	if ! ntfw_start $W/ring.conf; then
+		fail ring-daemon "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+		return
+	fi
+	p0=$(ringsum | sed -n 's/^prod=\([0-9]*\).*/\1/p')
+	xfer $XFER
+	check ring-transfer "$XFER bytes over 8081: $(cat $W/xfer.out)" [ $? = 0 ]
+	ntfw_stats
+	given=$(stat_field "queue 0" given)
+	read=$(stat_field ring read)
+	app=$(stat_field ring applied)
+	unk=$(stat_field ring unknown-flow)
+	bad=$(stat_field ring bad)
+	note "$(grep '^ntfw: stats: ring ' $W/ntfw.log | tail -n 1) queue given=$given"
+	check ring-read "ring read=$read applied=$app" [ "${read:-0}" -gt 0 ] && [ "${app:-0}" -gt 0 ]
+	check ring-unknown "ring unknown-flow=$unk of read=$read" [ "${unk:-99}" -le 8 ]
+	check ring-bad "ring bad=$bad" [ "$bad" = 0 ]
+	rs=$(ringsum -f "$p0" -F -p 8081 -n "$sino")
+	note "ring records of the flow: $rs"
+	ntfw_stop
+	rec_fields $W/ev-ring.json >$W/f-ring
+
+	# (b) the same transfer, every packet queued.
+	if ntfw_start $W/queued.conf; then
+		xfer $XFER
+		check ring-queued-transfer "$XFER bytes over 8081: $(cat $W/xfer.out)" [ $? = 0 ]
+		ntfw_stop
+	else
+		fail ring-queued-transfer "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+	fi
+	rec_fields $W/ev-queued.json >$W/f-queued
+	note "record, ring:   $(tr '\n' ' ' <$W/f-ring)"
+	note "record, queued: $(tr '\n' ' ' <$W/f-queued)"
+	# Every field but those that depend on the receiver's ACKs: in the
+	# fast path the client receives GSO packets whole through the veth
+	# and acknowledges each, queued packets are cut into segments first
+	# and acknowledged every second one (pkts, bytes, med and var of
+	# c2s, rtt_samples both ways); and pushed_s2c, set on each GSO
+	# packet the sender cut, which the queue's timing changes.
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+		$W/f-ring >$W/c-ring
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+		$W/f-queued >$W/c-queued
+	d=$(diff $W/c-queued $W/c-ring | sed -n 's/^> //p' | tr '\n' ' ')
+	if [ ! -s $W/c-ring ] || [ ! -s $W/c-queued ]; then
+		fail ring-features-equal "no record of the flow: $(wc -l <$W/ev-ring.json) and $(wc -l <$W/ev-queued.json) lines"
+	else
+		check ring-features-equal "fields that differ from all-queued (queued: $(diff $W/c-queued $W/c-ring | sed -n 's/^< //p' | tr '\n' ' ')): $d" \
+			[ -z "$d" ]
+	fi
+	# (c) what the ring gave the flow, and the packets the daemon saw
+	# queued, make the flow's packets.
+	segs=$(($(echo "$rs" | sed -n 's/.* pre_segs=\([0-9]*\).*/\1/p') + \
+		$(echo "$rs" | sed -n 's/.* post_segs=\([0-9]*\).*/\1/p')))
+	pk=$(($(field $W/f-ring pkts_c2s) + $(field $W/f-ring pkts_s2c)))
+	check ring-adds-up "ring segments $segs + queued $given != flow packets $pk" \
+		[ $((segs + given)) = "$pk" ]
+}
+if [ -e /kmod/ntfw_kmod.ko ]; then
+	ring_checks
+else
+	skip ring "kmod/ntfw_kmod.ko is not built"
+fi
+
 kill "$HTTPD_PID" 2>/dev/null
 
-# --- 5. the kernel's own view ------------------------------------------------
+# --- 6. the kernel's own view ------------------------------------------------
 bad=$(dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' | head -n 3)
 check dmesg-clean "$(echo "$bad" | tr '\n' '|')" [ -z "$bad" ]
