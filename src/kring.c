@@ -364,7 +364,7 @@ static void *kring_main(void *arg)
 		else if (ntfw_kring_poll(k))
 			ms = 0;
 		else
-			ms = ms ? (ms < BACKOFF_MAX_MS ? ms * 2 : ms) : 1;
+			ms = ms ? (ms < BACKOFF_MAX_MS ? ms * 2 : BACKOFF_MAX_MS) : 1;
 		/* The sleep is the wait for the stop: one call for both. */
 		if (poll(&pfd, 1, ms) > 0)
 			break;

@@ -4,11 +4,14 @@
  * for the guest tests that compare the records of two runs of the same
  * transfer, and for the guest benchmark.
  *
- *   bulk serve ADDR PORT BYTES   accept one connection, send BYTES (a
+ *   bulk serve ADDR PORT BYTES [MS]
+ *                                accept one connection, send BYTES (a
  *                                multiple of the MSS is sent in full
  *                                segments only: every write is a multiple
  *                                of it), close; prints "ready" once
- *                                listening
+ *                                listening; with MS, after the first
+ *                                write prints "pause" and waits MS
+ *                                milliseconds
  *   bulk get ADDR PORT           connect, read to the end; prints
  *                                "BYTES SECONDS"
  *
@@ -52,7 +55,8 @@ static struct sockaddr_in addr_of(const char *a, const char *p)
 	return sin;
 }
 
-static int serve(struct sockaddr_in sin, unsigned long long bytes)
+static int serve(struct sockaddr_in sin, unsigned long long bytes,
+		 unsigned int pause_ms)
 {
 	int one = 1, ls, fd, mss;
 	socklen_t len = sizeof(mss);
@@ -81,6 +85,12 @@ static int serve(struct sockaddr_in sin, unsigned long long bytes)
 		if (n <= 0)
 			die("write");
 		bytes -= (unsigned long long)n;
+		if (pause_ms) {
+			printf("pause\n");
+			fflush(stdout);
+			usleep(pause_ms * 1000u);
+			pause_ms = 0;
+		}
 	}
 	close(fd);
 	close(ls);
@@ -108,11 +118,12 @@ static int get(struct sockaddr_in sin)
 
 int main(int argc, char **argv)
 {
-	if (argc == 5 && !strcmp(argv[1], "serve"))
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "serve"))
 		return serve(addr_of(argv[2], argv[3]),
-			     strtoull(argv[4], NULL, 10));
+			     strtoull(argv[4], NULL, 10),
+			     argc == 6 ? (unsigned int)atoi(argv[5]) : 0);
 	if (argc == 4 && !strcmp(argv[1], "get"))
 		return get(addr_of(argv[2], argv[3]));
-	fprintf(stderr, "usage: bulk serve ADDR PORT BYTES | bulk get ADDR PORT\n");
+	fprintf(stderr, "usage: bulk serve ADDR PORT BYTES [MS] | bulk get ADDR PORT\n");
 	return 2;
 }
