@@ -53,6 +53,7 @@ goal() { awk "BEGIN {print ($1) ? \"met\" : \"missed\"}"; }
 NEEDS="tcptrace python3 iperf3 gnuplot"
 [ "${BENCH_ONLY:-}" = policy ] && NEEDS=python3
 [ "${BENCH_ONLY:-}" = offline ] && NEEDS="tcptrace python3"
+[ "${BENCH_ONLY:-}" = vm ] && NEEDS=
 for c in $NEEDS; do
 	command -v "$c" >/dev/null || die "$c is not installed (make deps)"
 done
@@ -107,6 +108,10 @@ offline_section() {
 	echo "goal: ntfw -r at least 20x faster than tcptrace: $(goal "$speed >= 20")" \
 		"($PACKETS packets; ${small_speed}x on 1000)"
 }
+if [ "${BENCH_ONLY:-}" = vm ]; then
+	bench/vm.sh
+	exit $?
+fi
 if [ "${BENCH_ONLY:-}" = offline ]; then
 	offline_section
 	exit 0

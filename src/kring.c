@@ -36,6 +36,8 @@
 #include "relate.h"
 
 #define BACKOFF_MAX_MS 4
+/* How often the thread looks for a ring again once the module is gone. */
+#define REOPEN_MS 500
 #define NREC_MAX (1u << 24)
 
 #define CNT_ADD(x, n) __atomic_store_n(&(x), (x) + (n), __ATOMIC_RELAXED)
@@ -58,6 +60,8 @@ static void unmap(struct ntfw_kring *k)
 	k->rec_map = NULL;
 	k->hdr = NULL;
 	k->fd = -1;
+	free(k->path);
+	k->path = NULL;
 }
 
 int ntfw_kring_open(struct ntfw_kring *k, const char *path, char *err,
@@ -143,6 +147,12 @@ int ntfw_kring_open(struct ntfw_kring *k, const char *path, char *err,
 	__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
 	k->dropped_seen = __atomic_load_n(&k->hdr->dropped, __ATOMIC_RELAXED);
 	k->stop_fd = -1;
+	k->path = strdup(path);
+	if (!k->path) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		goto fail;
+	}
 	return 0;
 fail:
 	unmap(k);
@@ -226,17 +236,78 @@ static void check_dropped(struct ntfw_kring *k)
 	k->dropped_seen = d;
 }
 
+/*
+ * The producer is gone: the records go (the header page stays, for the
+ * counters and the reports), and the handed-off flows are flagged, for
+ * their packets are summarised no more.
+ */
+static void ring_gone(struct ntfw_kring *k)
+{
+	if (k->rec_map && k->rec_map != MAP_FAILED)
+		munmap(k->rec_map, k->rec_map_len);
+	k->rec_map = NULL;
+	k->rec = NULL;
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	k->gone = true;
+	__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
+	log_warnx("kmod ring: %s went away (module unloaded): handed-off flows keep the features of their queued packets until it is back",
+		  k->path);
+}
+
+int ntfw_kring_reopen(struct ntfw_kring *k)
+{
+	struct ntfw_kring t;
+	char err[320];
+	int rc;
+
+	if (!k->gone)
+		return 0;
+	rc = ntfw_kring_open(&t, k->path, err, sizeof(err));
+	if (rc)
+		return rc;
+	/* The old header page goes, the new ring comes in its place. */
+	munmap(k->hdr, k->hdr_len);
+	k->fd = t.fd;
+	k->hdr_len = t.hdr_len;
+	k->rec_map = t.rec_map;
+	k->rec_map_len = t.rec_map_len;
+	k->rec = t.rec;
+	k->nrec = t.nrec;
+	k->cons = t.cons;
+	k->dropped_seen = t.dropped_seen;
+	__atomic_store_n(&k->hdr, t.hdr, __ATOMIC_RELEASE);
+	free(t.path);
+	k->gone = false;
+	log_info("kmod ring: %s, %u records, read again", k->path, k->nrec);
+	return 0;
+}
+
 unsigned int ntfw_kring_poll(struct ntfw_kring *k)
 {
 	const size_t rsz = sizeof(struct ntfw_ring_rec);
 	uint64_t prod, avail, woken = 0;
 	struct ntfw_ring_rec r;
 	unsigned int n, i;
+	uint32_t magic;
 	int w;
 
+	if (k->gone)
+		return 0;
+	/*
+	 * Magic 0: the module is going or gone and prod has stopped (it
+	 * stores the magic last, with a release).  What is below prod is
+	 * still there to read; once it is read, the ring is done with.
+	 */
+	magic = __atomic_load_n(&k->hdr->magic, __ATOMIC_ACQUIRE);
 	check_dropped(k);
 	prod = __atomic_load_n(&k->hdr->prod, __ATOMIC_ACQUIRE);
 	avail = prod - k->cons;
+	if (!avail && magic != NTFW_RING_MAGIC) {
+		ring_gone(k);
+		return 0;
+	}
 	if (!avail)
 		return 0;
 	if (avail > k->nrec) {
@@ -288,10 +359,12 @@ static void *kring_main(void *arg)
 	int ms = 0;
 
 	for (;;) {
-		if (ntfw_kring_poll(k))
+		if (k->gone && ntfw_kring_reopen(k))
+			ms = REOPEN_MS;
+		else if (ntfw_kring_poll(k))
 			ms = 0;
 		else
-			ms = ms ? (ms < BACKOFF_MAX_MS ? ms * 2 : ms) : 1;
+			ms = ms ? (ms < BACKOFF_MAX_MS ? ms * 2 : BACKOFF_MAX_MS) : 1;
 		/* The sleep is the wait for the stop: one call for both. */
 		if (poll(&pfd, 1, ms) > 0)
 			break;

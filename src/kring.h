@@ -48,6 +48,13 @@ struct ntfw_kring {
 	int *wake_fd;
 	const struct ntfw_relate *rel;	/* owners, with several workers */
 	int stop_fd;
+	/*
+	 * The module went away (magic 0): the records are unmapped, the
+	 * header page stays mapped (its page outlives the module) and the
+	 * thread tries @path again from time to time.
+	 */
+	bool gone;
+	char *path;
 	pthread_t thread;
 	bool started;
 	/*
@@ -80,6 +87,13 @@ int ntfw_kring_queues(struct ntfw_kring *k, unsigned int nw,
  * tests may too, without the thread.
  */
 unsigned int ntfw_kring_poll(struct ntfw_kring *k);
+
+/*
+ * After the producer went away (k->gone): map @k->path again if a live
+ * ring is there, and read on from its producer's index.  Returns 0 when
+ * reading again, -errno otherwise.  The thread calls it.
+ */
+int ntfw_kring_reopen(struct ntfw_kring *k);
 
 /* The thread: polls until @stop_fd is readable. */
 int ntfw_kring_start(struct ntfw_kring *k, int stop_fd);

@@ -548,6 +548,51 @@ static void thread(void **state)
 	close(stop);
 }
 
+/* The module went away (magic 0): what it wrote before is still read,
+ * then the records are let go, the handed-off flows flagged, and a ring
+ * that comes back at the same path is read from its producer's index. */
+static void gone(void **state)
+{
+	struct ntfw_ring_rec rec;
+	uint8_t pk[PKT_MAX];
+	struct ntfw_kring k;
+	struct tring t;
+	size_t n;
+
+	tring_make(&t, NTFW_RING_VERSION, sizeof(struct ntfw_ring_rec));
+	k = open_ring(&t, 1, NULL);
+	n = build(pk, false, &conn[0]);
+	rec = rec_of(pk, n, 1);
+	tring_put(&t, &rec);
+	tring_put(&t, &rec);
+	__atomic_store_n(&t.hdr->magic, 0, __ATOMIC_RELEASE);
+	assert_int_equal(ntfw_kring_poll(&k), 2);
+	assert_false(k.gone);
+	assert_int_equal(ntfw_kring_poll(&k), 0);
+	assert_true(k.gone);
+	assert_null(k.rec_map);
+	assert_int_equal(k.fd, -1);
+	assert_int_equal(k.loss_epoch, 1);
+	assert_non_null(k.hdr);
+	/* Gone stays gone, whatever the old page says now. */
+	tring_put(&t, &rec);
+	assert_int_equal(ntfw_kring_poll(&k), 0);
+	/* Not back yet: the file says magic 0. */
+	assert_int_equal(ntfw_kring_reopen(&k), -EPROTO);
+	assert_true(k.gone);
+	/* Back, with records already in it: read on from its prod. */
+	t.hdr->magic = NTFW_RING_MAGIC;
+	assert_int_equal(ntfw_kring_reopen(&k), 0);
+	assert_false(k.gone);
+	assert_int_equal(k.cons, 3);
+	tring_put(&t, &rec);
+	assert_int_equal(ntfw_kring_poll(&k), 1);
+	assert_int_equal(k.cnt.read, 3);
+	assert_int_equal(t.hdr->cons, 4);
+	ntfw_kring_close(&k);
+	tring_free(&t);
+}
+
 /* The statements. */
 static void statements(void **state)
 {
@@ -585,6 +630,7 @@ int main(void)
 		cmocka_unit_test(queue_full),
 		cmocka_unit_test(owner),
 		cmocka_unit_test(thread),
+		cmocka_unit_test(gone),
 		cmocka_unit_test(statements),
 	};
 

@@ -284,8 +284,219 @@ else
 	skip kmod "kmod/ntfw_kmod.ko is not built (kmod/ has no Kbuild or Makefile to build it)"
 fi
 
+# --- 5. the ring keeps handed-off flows' features complete -------------------
+# rec_fields FILE: the record of the connection to port 8080 in the event
+# log FILE, one "field=value" a line, without what differs between two
+# runs of the same transfer by nature: the client's port and the clock.
+rec_fields() {
+	grep '"server_port":8081,' "$1" | tail -n 1 | tr -d '{}"' | tr ',' '\n' |
+		sed 's/:/=/' | grep -vE '^(client_port|first_ts|last_ts|duration)='
+}
+field() { sed -n "s/^$2=//p" "$1"; }
+# iface_ctr NS DEV: "rx_packets rx_bytes tx_packets tx_bytes" of DEV.
+iface_ctr() {
+	for c in rx_packets rx_bytes tx_packets tx_bytes; do
+		$IP netns exec "$1" cat /sys/class/net/$2/statistics/$c
+	done | tr '\n' ' '
+}
+written() { sed -n 's/^written //p' /proc/ntfw/stats; }
+written_over() { [ "$(written)" -gt "$1" ]; }
+unloaded() { ! grep -q '^ntfw_kmod ' /proc/modules; }
+netns_ino() { $IP netns exec "$1" readlink /proc/self/ns/net | tr -dc 0-9; }
+# xfer BYTES [MS]: one bulk transfer from the server to the client on port
+# 8081, in whole segments, with a pause of MS after the first MB; true
+# when BYTES arrived.  "BYTES SECONDS" in
+# $W/xfer.out.
+xfer() {
+	: >$W/bulk-s.log
+	$S timeout 60 bulk serve 10.213.0.1 8081 "$1" ${2:-} >$W/bulk-s.log 2>&1 &
+	bs=$!
+	wait_for 50 grep -q ready $W/bulk-s.log
+	$C timeout 60 bulk get 10.213.0.1 8081 >$W/xfer.out 2>&1
+	wait $bs
+	[ "$(cut -d' ' -f1 $W/xfer.out)" = "$1" ]
+}
+# A multiple of the MSS (1448 with timestamps): whole segments only.
+XFER=$((1448 * 1024))
+
+ring_checks() {
+	if ! out=$(insmod /kmod/ntfw_kmod.ko 2>&1); then
+		fail ring-insmod "$out"
+		return
+	fi
+	$S ntfw-rules install >/dev/null 2>&1
+	# Static neighbours: no ARP in the interface counters.
+	$S $IP neigh replace 10.213.0.2 dev s0 lladdr $($C cat /sys/class/net/c0/address) nud permanent
+	$C $IP neigh replace 10.213.0.1 dev c0 lladdr $($S cat /sys/class/net/s0/address) nud permanent
+	sino=$(netns_ino s)
+	sidx=$($S cat /sys/class/net/s0/ifindex)
+
+	# (a) the daemon reads and applies the ring.
+	cat >$W/ring.conf <<P
+kmod on
+fastpath after 4
+event-log $W/ev-ring.json
+accept name bulk proto tcp dport 8081
+P
+	sed -e 's/^kmod on/kmod off/' -e 's/^fastpath after 4/fastpath off/' \
+		-e 's/ev-ring/ev-queued/' $W/ring.conf >$W/queued.conf
+	if ! ntfw_start $W/ring.conf; then
+		fail ring-daemon "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+		return
+	fi
+	p0=$(ringsum | sed -n 's/^prod=\([0-9]*\).*/\1/p')
+	rx0="$($C cat /sys/class/net/c0/statistics/rx_packets) $($C cat /sys/class/net/c0/statistics/rx_bytes)"
+	xfer $XFER
+	check ring-transfer "$XFER bytes over 8081: $(cat $W/xfer.out)" [ $? = 0 ]
+	rx1="$($C cat /sys/class/net/c0/statistics/rx_packets) $($C cat /sys/class/net/c0/statistics/rx_bytes)"
+	ntfw_stats
+	given=$(stat_field "queue 0" given)
+	read=$(stat_field ring read)
+	app=$(stat_field ring applied)
+	unk=$(stat_field ring unknown-flow)
+	bad=$(stat_field ring bad)
+	note "$(grep '^ntfw: stats: ring ' $W/ntfw.log | tail -n 1) queue given=$given"
+	check ring-read "ring read=$read applied=$app" [ "${read:-0}" -gt 0 ] && [ "${app:-0}" -gt 0 ]
+	check ring-unknown "ring unknown-flow=$unk of read=$read" [ "${unk:-99}" -le 8 ]
+	check ring-bad "ring bad=$bad" [ "$bad" = 0 ]
+	rs=$(ringsum -f "$p0" -F -p 8081 -n "$sino")
+	note "ring records of the flow: $rs"
+	ntfw_stop
+	rec_fields $W/ev-ring.json >$W/f-ring
+
+	# (b) the same transfer, every packet queued.
+	if ntfw_start $W/queued.conf; then
+		xfer $XFER
+		check ring-queued-transfer "$XFER bytes over 8081: $(cat $W/xfer.out)" [ $? = 0 ]
+		ntfw_stop
+	else
+		fail ring-queued-transfer "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+	fi
+	rec_fields $W/ev-queued.json >$W/f-queued
+	note "record, ring:   $(tr '\n' ' ' <$W/f-ring)"
+	note "record, queued: $(tr '\n' ' ' <$W/f-queued)"
+	# Every field but those that depend on the receiver's ACKs: in the
+	# fast path the client receives GSO packets whole through the veth
+	# and acknowledges each, queued packets are cut into segments first
+	# and acknowledged every second one (pkts, bytes, med and var of
+	# c2s, rtt_samples both ways); and pushed_s2c, set on each GSO
+	# packet the sender cut, which the queue's timing changes.
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+		$W/f-ring >$W/c-ring
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+		$W/f-queued >$W/c-queued
+	d=$(awk -F= 'NR == FNR { q[$1] = $2; next }
+		q[$1] != $2 { printf "%s=%s (queued %s) ", $1, $2, q[$1] }' \
+		$W/c-queued $W/c-ring)
+	if [ ! -s $W/c-ring ] || [ ! -s $W/c-queued ]; then
+		fail ring-features-equal "no record of the flow: $(wc -l <$W/ev-ring.json) and $(wc -l <$W/ev-queued.json) lines"
+	else
+		check ring-features-equal "fields that differ from all-queued: $d" [ -z "$d" ]
+	fi
+	# (c) what the ring gave the flow, and the packets the daemon saw
+	# queued, make the flow's packets.
+	segs=$(($(echo "$rs" | sed -n 's/.* pre_segs=\([0-9]*\).*/\1/p') + \
+		$(echo "$rs" | sed -n 's/.* post_segs=\([0-9]*\).*/\1/p')))
+	pk=$(($(field $W/f-ring pkts_c2s) + $(field $W/f-ring pkts_s2c)))
+	check ring-adds-up "ring segments $segs + queued $given != flow packets $pk" \
+		[ $((segs + given)) = "$pk" ]
+	# And what the client's interface received: the ring's records of
+	# the server's sends (skbs as the hook saw them, with the link
+	# header) and the queued ones (one skb a segment).
+	set -- $rx0 $rx1
+	set -- $(($3 - $1)) $(($4 - $2))
+	post=$(echo "$rs" | sed -n 's/.* post=\([0-9]*\).*/\1/p')
+	psegs=$(echo "$rs" | sed -n 's/.* post_segs=\([0-9]*\).*/\1/p')
+	pwire=$(echo "$rs" | sed -n 's/.* post_wire=\([0-9]*\).*/\1/p')
+	pip=$(echo "$rs" | sed -n 's/.* post_ip=\([0-9]*\).*/\1/p')
+	qs=$(($(field $W/f-ring pkts_s2c) - psegs))
+	want_p=$((post + qs))
+	want_b=$((pwire + $(field $W/f-ring bytes_s2c) - pip + 14 * qs))
+	check ring-adds-up-iface "c0 received $1 packets $2 bytes; ring and queue say $want_p packets $want_b bytes" \
+		[ "$1" = "$want_p" ] && [ "$2" = "$want_b" ]
+
+	# 2. A ring of 64 records and a reader that stops: the losses are
+	# counted by the module and the daemon, and the flow says so.
+	$S ntfw-rules remove >/dev/null 2>&1
+	rmmod ntfw_kmod
+	if ! out=$(insmod /kmod/ntfw_kmod.ko ring_records=64 2>&1); then
+		fail ring-overflow "insmod ring_records=64: $out"
+		return
+	fi
+	$S ntfw-rules install >/dev/null 2>&1
+	sed -e 's/ev-ring/ev-lost/' $W/ring.conf >$W/lost.conf
+	if ! ntfw_start $W/lost.conf; then
+		fail ring-overflow "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+		return
+	fi
+	(xfer $((1448 * 6144)) 1000; echo $? >$W/xfer.rc) &
+	xf=$!
+	# Stopped once the flow is in the kernel's hands (the sender
+	# pauses after its first MB): the rest goes on without the daemon,
+	# and the ring fills.
+	wait_for 100 grep -q pause $W/bulk-s.log
+	kill -STOP "$NTFW_PID"
+	wait $xf
+	kill -CONT "$NTFW_PID"
+	check ring-overflow-transfer "the transfer with the daemon stopped: $(cat $W/xfer.out)" \
+		[ "$(cat $W/xfer.rc)" = 0 ]
+	kd=$(sed -n 's/^dropped //p' /proc/ntfw/stats)
+	note "stats with 64 records: $(tr '\n' ' ' </proc/ntfw/stats)"
+	check ring-overflow-module "/proc/ntfw/stats dropped='$kd'" [ "${kd:-0}" -gt 0 ]
+	ntfw_stats
+	dd=$(stat_field ring kernel-dropped)
+	check ring-overflow-daemon "the daemon's kernel-dropped='$dd'" [ "${dd:-0}" -gt 0 ]
+
+	ntfw_stop
+	lost=$(grep -c '"server_port":8081,.*"ring_lost":true' $W/ev-lost.json)
+	check ring-lost-flagged "flows with ring_lost: $lost of $(grep -c . $W/ev-lost.json)" \
+		[ "$lost" = 1 ]
+
+	# 3. rmmod under the running daemon: it says the ring went away,
+	# keeps serving, and reads the ring again once the module is back.
+	if ! ntfw_start $W/ring.conf; then
+		fail ring-rmmod-live "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+		return
+	fi
+	xfer $((1448 * 256))
+	ntfw_stats
+	rd0=$(stat_field ring read)
+	out=$(rmmod ntfw_kmod 2>&1)
+	check ring-rmmod-live "rmmod with the daemon reading: $out" unloaded
+	wait_for 50 grep -q 'kmod ring: .* went away' $W/ntfw.log
+	check ring-gone-logged "no word of the ring going away: $(grep 'kmod ring' $W/ntfw.log | tr '\n' '|')" [ $? = 0 ]
+	xfer $((1448 * 64))
+	check ring-gone-serves "a transfer after rmmod: $(cat $W/xfer.out)" [ $? = 0 ]
+	insmod /kmod/ntfw_kmod.ko
+	wait_for 30 grep -q 'kmod ring: .*read again' $W/ntfw.log
+	check ring-reopened "not read again: $(grep 'kmod ring' $W/ntfw.log | tr '\n' '|')" [ $? = 0 ]
+	xfer $((1448 * 256))
+	check ring-reopened-transfer "a transfer after insmod: $(cat $W/xfer.out)" [ $? = 0 ]
+	ntfw_stats
+	note "stats after insmod: $(tr '\n' ' ' </proc/ntfw/stats | cut -c1-120)"
+	rd1=$(stat_field ring read)
+	check ring-reopened-read "ring read went from $rd0 to $rd1 over a transfer after insmod" \
+		[ "${rd1:-0}" -gt "${rd0:-0}" ]
+	ntfw_stop
+	rc=$?
+	check ring-daemon-stop "ntfw exited with status $rc: $(tail -n 3 $W/ntfw.log)" [ $rc = 0 ]
+	$S ntfw-rules remove >/dev/null 2>&1
+	rmmod ntfw_kmod
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	note "kmemleak: $([ -e /sys/kernel/debug/kmemleak ] && echo present || echo 'not in this kernel (CONFIG_DEBUG_KMEMLEAK off)')"
+}
+if [ -e /kmod/ntfw_kmod.ko ]; then
+	ring_checks
+else
+	skip ring "kmod/ntfw_kmod.ko is not built"
+fi
+
 kill "$HTTPD_PID" 2>/dev/null
 
-# --- 5. the kernel's own view ------------------------------------------------
+# --- 6. the kernel's own view ------------------------------------------------
 bad=$(dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' | head -n 3)
 check dmesg-clean "$(echo "$bad" | tr '\n' '|')" [ -z "$bad" ]

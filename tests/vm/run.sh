@@ -166,6 +166,10 @@ if [ -e "$kmod_ko" ]; then
 	cp "$kmod_ko" "$ROOT/kmod/"
 	cc -static -O2 -Wall -Wextra -I"$TOP/kmod" -o "$ROOT/opt/bin/ringmap" \
 		"$TOP/tests/vm/ringmap.c" || die "cannot build tests/vm/ringmap"
+	cc -static -O2 -Wall -Wextra -I"$TOP/kmod" -o "$ROOT/opt/bin/ringsum" \
+		"$TOP/tests/vm/ringsum.c" || die "cannot build tests/vm/ringsum"
+	cc -static -O2 -Wall -Wextra -o "$ROOT/opt/bin/bulk" \
+		"$TOP/tests/vm/bulk.c" || die "cannot build tests/vm/bulk"
 	# A reader of the kmod engineers' own, if there is one.
 	[ -x "$TOP/tests/vm/ringdump" ] && cp "$TOP/tests/vm/ringdump" "$ROOT/opt/bin/"
 fi
