@@ -308,6 +308,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	int dir;
 
 	STAT_INC(st->packets);
+	e->handed = false;
 	p.iif = m->iif;
 	p.oif = m->oif;
 	p.hook = m->hook;
@@ -395,6 +396,7 @@ enum ntfw_verdict ntfw_engine_packet(struct ntfw_engine *e,
 	 * (drops stay here: the kernel forgets an unconfirmed connection's
 	 * mark together with its dropped first packet).  Only on a packet of
 	 * the connection itself, never on an error that quotes it. */
+	e->handed = v == NTFW_ACCEPT && (f->handoff & NTFW_HO_KERNEL);
 	if (handoff && !m->ct_related && v == NTFW_ACCEPT &&
 	    f->sverdict == NTFW_ACCEPT && conf->fastpath_after && !f->handoff &&
 	    f->feat.d[0].pkts + f->feat.d[1].pkts >= conf->fastpath_after &&

@@ -37,6 +37,11 @@ struct ntfw_engine {
 	 * offline): the decided flows, for errors queued to another. */
 	struct ntfw_relate *rel;
 	uint8_t id;		/* the worker's index, published in @rel */
+	/* Set by ntfw_engine_packet(): the packet belongs to a flow the
+	 * kernel already has (queued before the hand-off took effect): its
+	 * verdict carries the fast-path mark too, so that the kernel ring,
+	 * which skips marked packets, does not count it a second time. */
+	bool handed;
 	ntfw_flow_end_cb on_end;	/* the caller's */
 	void *on_end_arg;
 	/* A packet dropped (NULL: none), @p NULL when malformed; @rule is

@@ -100,6 +100,12 @@ static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 	if (ntfw_engine_packet(&w->engine, m->data, m->caplen, m->wirelen,
 			       &meta, &handoff) == NTFW_DROP)
 		return NF_DROP;
+	if (!handoff && !w->engine.handed)
+		return NF_ACCEPT;
+	m->set_mark = true;
+	m->new_mark = m->mark | NTFW_FASTPATH_MARK;
+	/* A packet queued before its flow's hand-off took effect: accepted
+	 * with the mark, which tells the kernel ring it was seen here. */
 	if (!handoff)
 		return NF_ACCEPT;
 	/* The fast path: the packet runs the chain again with our mark
@@ -107,8 +113,6 @@ static unsigned int worker_cb(struct ntfw_nfq_msg *m, void *arg)
 	 * the connection's later packets itself (rules/).  Where the
 	 * kernel has the conntrack glue, the verdict marks the connection
 	 * too, whatever the ruleset does with the packet mark. */
-	m->set_mark = true;
-	m->new_mark = m->mark | NTFW_FASTPATH_MARK;
 	m->ct_set_bits = NTFW_FASTPATH_MARK;
 	return NF_REPEAT;
 }
