@@ -15,9 +15,13 @@ B := build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+# What the sources need, kept apart from CFLAGS so that `make CFLAGS=...`
+# (which overrides every assignment to CFLAGS) cannot drop _GNU_SOURCE.
+NTFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+	  -Werror=implicit-function-declaration \
 	  -D_GNU_SOURCE -DNTFW_VERSION='"$(VERSION)"' \
 	  -DNTFW_CONF='"$(SYSCONFDIR)/ntfw.conf"' -MMD -MP
+ALL_CFLAGS = $(NTFW_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
 	  echo -lmnl -lnetfilter_queue) -lpcap -lpthread
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -42,11 +46,11 @@ $(B):
 
 $(B)/%.o: src/%.c | $(B)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/ntfw: $(DAEMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
 
 # The build copy reads the rules from this tree; `install` bakes DATADIR.
 $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
@@ -56,16 +60,16 @@ $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
 
 $(B)/test_%.o: tests/unit/test_%.c | $(B)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -iquote src -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -iquote src -c -o $@ $<
 
 $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
 
 # The queue's messages, without a socket: nfq.o and its libraries.
 $(B)/test_nfq: $(B)/test_nfq.o $(B)/nfq.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 tests: $(UNIT_TESTS:%=$(B)/%)
 
