@@ -24,6 +24,7 @@ NTFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-paramete
 ALL_CFLAGS = $(NTFW_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
 	  echo -lmnl -lnetfilter_queue) -lpcap -lpthread
+PRIV_LIBS := -lcap-ng -lseccomp
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -33,7 +34,7 @@ Q := @
 endif
 
 CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring
-DAEMON := $(CORE) nfq worker reload offline main
+DAEMON := $(CORE) nfq worker reload offline priv main
 UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
@@ -50,7 +51,7 @@ $(B)/%.o: src/%.c | $(B)
 
 $(B)/ntfw: $(DAEMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(PRIV_LIBS)
 
 # The build copy reads the rules from this tree; `install` bakes DATADIR.
 $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)

@@ -61,6 +61,7 @@ struct parser {
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
 	unsigned int kmod_line, kmodring_line;
+	unsigned int user_line;
 	unsigned int invalid_line, reloadflows_line;
 	struct set_decl *decls;
 	unsigned int ndecls;
@@ -1749,6 +1750,22 @@ static int parse_kmod_ring(struct parser *ps, const struct tok *kw)
 	return 0;
 }
 
+/* user NAME: the account the daemon switches to once its queues are bound */
+static int parse_user(struct parser *ps, const struct tok *kw)
+{
+	struct tok t;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	free(ps->conf->user);
+	ps->conf->user = strndup(t.s, t.len);
+	if (!ps->conf->user) {
+		perr(ps, &t, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0 when the statement was parsed, -1 on error. */
 static int parse_stmt(struct parser *ps, const struct tok *t)
 {
@@ -1807,6 +1824,8 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->kmod_line) ?: parse_kmod(ps, t);
 	} else if (tok_is(t, "kmod-ring")) {
 		rc = once(ps, t, &ps->kmodring_line) ?: parse_kmod_ring(ps, t);
+	} else if (tok_is(t, "user")) {
+		rc = once(ps, t, &ps->user_line) ?: parse_user(ps, t);
 	} else if (tok_is(t, "queue-maxlen")) {
 		rc = once(ps, t, &ps->maxlen_line) ?:
 		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
@@ -2008,6 +2027,7 @@ void ntfw_conf_free(struct ntfw_conf *c)
 	free(c->sets);
 	free(c->event_log);
 	free(c->kmod_ring);
+	free(c->user);
 	free(c);
 }
 
@@ -2028,6 +2048,13 @@ unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
 	if (next->flows_max != run->flows_max) {
 		next->flows_max = run->flows_max;
 		changed[n++] = "flows max";
+	}
+	/* The daemon gave up the rights to change its user again. */
+	if (!next->user != !run->user ||
+	    (next->user && strcmp(next->user, run->user))) {
+		free(next->user);
+		next->user = run->user ? strdup(run->user) : NULL;
+		changed[n++] = "user";
 	}
 	return n;
 }

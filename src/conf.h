@@ -50,6 +50,7 @@ struct ntfw_conf {
 	bool reload_keep;		/* a reload keeps flows' decisions */
 	uint8_t kmod;			/* NTFW_KMOD_*: the kernel ring */
 	char *kmod_ring;		/* its path, NULL: NTFW_KRING_PATH */
+	char *user;			/* run as this user after setup, or NULL */
 	unsigned int first_dyn;		/* the first per-packet rule, or nrules */
 	struct ntfw_set *sets;
 	unsigned int nsets;
@@ -72,7 +73,7 @@ int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err);
 void ntfw_conf_free(struct ntfw_conf *conf);
 
 /* Statements that take effect only when ntfw starts. */
-#define NTFW_CONF_FIXED 2
+#define NTFW_CONF_FIXED 3
 
 /*
  * For a reload: put back into @next the running value (@run's) of each

@@ -17,6 +17,7 @@
 #include "kring.h"
 #include "log.h"
 #include "offline.h"
+#include "priv.h"
 #include "reload.h"
 #include "stats.h"
 #include "worker.h"
@@ -188,6 +189,9 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
+	/* Everything is open: give up what the threads will not need. */
+	if (ntfw_priv_daemon(conf->user))
+		goto out;
 	for (i = 0; i < nq; i++) {
 		int err = ntfw_worker_start(&d.w[i]);
 
