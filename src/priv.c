@@ -11,8 +11,8 @@
  * included, not only at bind: measured on Linux 6.18, a daemon without it
  * has each verdict refused with EPERM and the queued packets wait forever,
  * and a reload cannot send its queue config (NFQNL_MSG_CONFIG, copy-range).
- * Everything else goes, the bounding set too (when we may change it), so
- * that no exec could bring a capability back.
+ * Everything else goes, and the bounding set is emptied (when we may
+ * change it), so that no exec could bring a capability back.
  *
  * The seccomp policy's default action is to kill the process (SIGSYS,
  * SECCOMP_RET_KILL_PROCESS), not EPERM: a system call outside the list
