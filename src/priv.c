@@ -24,6 +24,8 @@
  * show it dies of SIGSYS.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
@@ -137,6 +140,38 @@ static int filter_load(const int *calls, size_t n,
 	return rc;
 }
 
+/*
+ * systemd's readiness protocol (sd_notify(3)), without libsystemd: one
+ * datagram "READY=1" to $NOTIFY_SOCKET, a path or "@" for the abstract
+ * namespace.  The queues are bound by now: the kernel holds packets until
+ * the workers, started next, read them.
+ */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char msg[64];
+	size_t n;
+	int fd, len;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;
+	len = snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%d", (int)getpid());
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, (size_t)len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		log_warn("NOTIFY_SOCKET");
+	close(fd);
+}
+
 static int no_new_privs(void)
 {
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -errno : 0;
@@ -196,6 +231,7 @@ int ntfw_priv_daemon(const char *user)
 
 	if (caps_drop(user))
 		return -1;
+	notify_ready();
 	rc = no_new_privs();
 	if (!rc)
 		rc = filter_load(daemon_calls,
