@@ -16,14 +16,19 @@ B := build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+# What the sources need, kept apart from CFLAGS so that `make CFLAGS=...`
+# (which overrides every assignment to CFLAGS) cannot drop _GNU_SOURCE.
+NTFW_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+	  -Werror=implicit-function-declaration \
 	  -D_GNU_SOURCE -DNTFW_VERSION='"$(VERSION)"' \
 	  -DNTFW_CONF='"$(SYSCONFDIR)/ntfw.conf"' -MMD -MP
 JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
-CFLAGS += $(JANSSON_CFLAGS)
+NTFW_CFLAGS += $(JANSSON_CFLAGS)
+ALL_CFLAGS = $(NTFW_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
 	  echo -lmnl -lnetfilter_queue) $(JANSSON_LIBS) -lpcap -lpthread
+PRIV_LIBS := -lcap-ng -lseccomp
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -33,7 +38,7 @@ Q := @
 endif
 
 CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring json evlog
-DAEMON := $(CORE) nfq worker reload offline snap ctlproto ctl metrics main
+DAEMON := $(CORE) nfq worker reload offline snap ctlproto ctl metrics priv main
 UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring test_evlog test_ctl
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
@@ -46,15 +51,15 @@ $(B):
 
 $(B)/%.o: src/%.c | $(B)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/ntfw: $(DAEMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(PRIV_LIBS)
 
 $(B)/ntfwctl: $(B)/ntfwctl.o $(B)/ctlproto.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS)
 
 # The build copy reads the rules from this tree; `install` bakes DATADIR.
 $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
@@ -64,21 +69,21 @@ $(B)/ntfw-rules: rules/ntfw-rules.in VERSION | $(B)
 
 $(B)/test_%.o: tests/unit/test_%.c | $(B)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CFLAGS) -iquote src -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -iquote src -c -o $@ $<
 
 $(B)/test_%: $(B)/test_%.o $(CORE_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(CMOCKA_LIBS)
 
 # The queue's messages, without a socket: nfq.o and its libraries.
 $(B)/test_nfq: $(B)/test_nfq.o $(B)/nfq.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
 # The control socket's request parser, with jansson.
 $(B)/test_ctl: $(B)/test_ctl.o $(B)/ctlproto.o
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
 
 tests: $(UNIT_TESTS:%=$(B)/%)
 

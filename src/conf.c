@@ -62,6 +62,7 @@ struct parser {
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
 	unsigned int kmod_line, kmodring_line;
+	unsigned int user_line;
 	unsigned int invalid_line, reloadflows_line;
 	unsigned int ctlsock_line, ctlgroup_line, metrics_line, minterval_line;
 	struct set_decl *decls;
@@ -1864,6 +1865,9 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->minterval_line) ?:
 		     parse_uint_stmt(ps, t, 1, 86400,
 				     &ps->conf->metrics_interval);
+	} else if (tok_is(t, "user")) {
+		rc = once(ps, t, &ps->user_line) ?:
+		     parse_string_stmt(ps, t, false, &ps->conf->user);
 	} else if (tok_is(t, "queue-maxlen")) {
 		rc = once(ps, t, &ps->maxlen_line) ?:
 		     parse_uint_stmt(ps, t, 1, 1u << 24, &ps->conf->queue_maxlen);
@@ -2078,6 +2082,7 @@ void ntfw_conf_free(struct ntfw_conf *c)
 	free(c->control_socket);
 	free(c->control_group);
 	free(c->metrics_file);
+	free(c->user);
 	free(c);
 }
 
@@ -2098,6 +2103,13 @@ unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
 	if (next->flows_max != run->flows_max) {
 		next->flows_max = run->flows_max;
 		changed[n++] = "flows max";
+	}
+	/* The daemon gave up the rights to change its user again. */
+	if (!next->user != !run->user ||
+	    (next->user && strcmp(next->user, run->user))) {
+		free(next->user);
+		next->user = run->user ? strdup(run->user) : NULL;
+		changed[n++] = "user";
 	}
 	return n;
 }

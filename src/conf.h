@@ -58,6 +58,7 @@ struct ntfw_conf {
 	char *metrics_file;		/* Prometheus text file, or NULL */
 	uint32_t metrics_interval;	/* seconds between two writes */
 	uint64_t file_hash;		/* FNV-1a 64 of the file's bytes */
+	char *user;			/* run as this user after setup, or NULL */
 	unsigned int first_dyn;		/* the first per-packet rule, or nrules */
 	struct ntfw_set *sets;
 	unsigned int nsets;
@@ -80,7 +81,7 @@ int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err);
 void ntfw_conf_free(struct ntfw_conf *conf);
 
 /* Statements that take effect only when ntfw starts. */
-#define NTFW_CONF_FIXED 2
+#define NTFW_CONF_FIXED 3
 
 /*
  * For a reload: put back into @next the running value (@run's) of each

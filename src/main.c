@@ -19,6 +19,7 @@
 #include "kring.h"
 #include "log.h"
 #include "offline.h"
+#include "priv.h"
 #include "reload.h"
 #include "stats.h"
 #include "worker.h"
@@ -199,6 +200,9 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	/* Fork before threads exist; the bound sockets come along. */
 	if (!foreground && daemon(0, 0) < 0)
 		fatal("daemon");
+	/* Everything is open: give up what the threads will not need. */
+	if (ntfw_priv_daemon(conf->user))
+		goto out;
 	if (ntfw_evlog_start())
 		fatal("event-log writer");
 	log_set_hook(ntfw_evlog_error);

@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "log.h"
 #include "offline.h"
+#include "priv.h"
 
 /*
  * Records are written by a thread of their own when there is a second
@@ -425,6 +426,9 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 	o.e = &e;
 	o.dlt = dlt;
 	writer_start(&o);
+	/* The capture is untrusted: read it under a tight seccomp filter. */
+	if (ntfw_priv_offline())
+		exit(1);
 	rc = read_mapped(&o, pc, f);
 	if (rc == 0) {
 		while ((rc = pcap_next_ex(pc, &h, &d)) == 1)

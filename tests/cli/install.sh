@@ -29,3 +29,30 @@ assert_eq "config kept on reinstall" "default drop" "$(cat "$dest/etc/ntfw/ntfw.
 make -s -C "$TOP" uninstall DESTDIR="$dest" >/dev/null 2>&1 || fail "uninstall"
 assert_eq "files left by uninstall (the config)" "etc/ntfw/ntfw.conf" \
 	"$(cd "$dest" && find . -type f | sed 's|^\./||')"
+
+# The unit, installed with absolute paths into the staging tree, passes
+# systemd-analyze verify (binaries, man pages and all).
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sa=$T_TMP/sa
+	make -s -C "$TOP" install PREFIX="$sa/usr" SYSCONFDIR="$sa/etc/ntfw" \
+		UNITDIR="$sa/unit" >/dev/null 2>&1 || fail "install for verify"
+	MANPATH=$sa/usr/share/man systemd-analyze verify "$sa/unit/ntfw.service" \
+		>"$T_TMP/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$T_TMP/verify.log")"
+	info "ok: systemd-analyze verify"
+	assert_eq "unit type" 1 "$(grep -c '^Type=notify$' "$sa/unit/ntfw.service")"
+	assert_eq "rules installed with full privileges" 1 \
+		"$(grep -c "^ExecStartPre=+$sa/usr/sbin/ntfw-rules install$" "$sa/unit/ntfw.service")"
+fi
+# Every man page is clean for mandoc (warnings and errors; its STYLE notes
+# are about cross references to pages installed elsewhere), and ntfw(8)'s SYNOPSIS is ntfw -h.
+if command -v mandoc >/dev/null 2>&1; then
+	for m in "$TOP"/man/*.[58]; do
+		out=$(mandoc -T lint -W warning "$m" 2>&1)
+		assert_eq "mandoc -T lint $(basename "$m")" "" "$out"
+	done
+	syn=$(mandoc -T utf8 "$TOP/man/ntfw.8" 2>/dev/null | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -o '^ *ntfw .*' | sed 's/^ *//; s/  */ /g')
+	use=$("$NTFW" -h | sed 's/^usage: //; s/^ *//')
+	assert_eq "SYNOPSIS lines" 3 "$(echo "$syn" | wc -l)"
+	assert_eq "-h lines" 3 "$(echo "$use" | wc -l)"
+fi
