@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctlproto.h"
+#include "evlog.h"
 #include "kring.h"
 #include "log.h"
 #include "metrics.h"
@@ -546,6 +547,11 @@ static json_t *handle(struct ntfw_ctl *c, const char *buf, size_t len)
 		break;
 	case NTFW_CTL_RELOAD:
 		r = reload_json(c);
+		break;
+	case NTFW_CTL_REOPEN:
+		r = ntfw_evlog_reopen() ?
+		    json_pack("{s:b,s:s}", "ok", 0, "error", strerror(errno)) :
+		    json_pack("{s:b}", "ok", 1);
 		break;
 	default:
 		r = stats_json(c, &q);

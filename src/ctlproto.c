@@ -161,6 +161,7 @@ int ntfw_ctl_parse(const char *buf, size_t len, struct ntfw_ctl_req *r,
 		[NTFW_CTL_FLOWS] = "flows",
 		[NTFW_CTL_RELOAD] = "reload",
 		[NTFW_CTL_STATS] = "stats",
+		[NTFW_CTL_REOPEN] = "reopen",
 	};
 	json_error_t je;
 	const char *key, *cmd;

@@ -21,6 +21,7 @@ enum ntfw_ctl_cmd {
 	NTFW_CTL_FLOWS,
 	NTFW_CTL_RELOAD,
 	NTFW_CTL_STATS,
+	NTFW_CTL_REOPEN,	/* the event log, after logrotate */
 };
 
 enum ntfw_ctl_sort {

@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		   "  rules\n"
 		   "  flows [top N] [sort bytes|pkts|age] [addr A] [port P] [proto P]\n"
 		   "  reload\n"
+		   "  reopen\n"
 		   "  stats [--prometheus]\n");
 }
 
@@ -57,7 +58,7 @@ static json_t *request(int argc, char **argv, int *prom)
 	int i;
 
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "rules") ||
-	    !strcmp(cmd, "reload")) {
+	    !strcmp(cmd, "reload") || !strcmp(cmd, "reopen")) {
 		if (argc > 1)
 			goto bad;
 		return r;
@@ -353,6 +354,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s", S(rep, "warnings"));
 		printf("reloaded: %llu rules, default %s\n", U(rep, "rules"),
 		       S(rep, "default"));
+	} else if (!strcmp(cmd, "reopen")) {
+		printf("event log reopened\n");
 	} else {
 		fputs(S(rep, "text"), stdout);
 	}

@@ -23,6 +23,7 @@ conf() {
 		printf '%s\n' "$@"
 		cat <<C
 event-log $log
+control-socket $T_TMP/ctl.sock
 log-drops yes limit ${LIMIT:-5}
 accept name web proto tcp dport 8080
 accept name icmp proto icmp
@@ -160,6 +161,12 @@ sleep 1.1 # a new second for the drop limit
 udp_send 1
 wait_for 3 grep -q '"event":"drop"' "$EVLOG" || fail "no drop line in the new file"
 assert_eq "lines in the rotated file" 1 "$(grep -c '"event":"drop"' "$EVLOG.1")"
+# The same through the control socket: "ntfwctl reopen".
+mv "$EVLOG" "$EVLOG.2"
+out=$("$BUILD/ntfwctl" -s "$T_TMP/ctl.sock" reopen 2>&1) ||
+	fail "ntfwctl reopen: $out"
+assert_eq "ntfwctl reopen says" "event log reopened" "$out"
+[ -e "$EVLOG" ] || fail "no new event log after ntfwctl reopen"
 ntfw_stats
-assert_eq "reopens" 1 "$(evstat reopens)"
+assert_eq "reopens" 2 "$(evstat reopens)"
 ntfw_stop
