@@ -212,6 +212,11 @@ assert_eq "pings after the reload" 2 "$(ping_count "$C" 10.213.0.1 2)"
 wait_for 3 grep -q '^ntfw_reloads_total 1$' "$PROM" || fail "metrics file not rewritten"
 "$PY" "$T_TMP/prom.py" "$PROM" 'ntfw_reloads_total=1' 'ntfw_reload_failures_total=2' ||
 	fail "metrics file after the reload"
+# Through all of it, every packet the kernel queued got its verdict: the
+# queue's id_sequence (the ids it gave out) is the daemon's packet count.
+ntfw_stats
+idseq=$(ip netns exec "$S" awk '$1 == 0 {print $8}' /proc/net/netfilter/nfnetlink_queue)
+assert_eq "queue 0: ids given out = packets verdicted" "$idseq" "$(stat_total packets)"
 
 ntfw_stop
 [ -e "$SOCK" ] && fail "socket left behind"
