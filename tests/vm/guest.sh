@@ -381,11 +381,13 @@ P
 	# fast path the client receives GSO packets whole through the veth
 	# and acknowledges each, queued packets are cut into segments first
 	# and acknowledged every second one (pkts, bytes, med and var of
-	# c2s, rtt_samples both ways); and pushed_s2c, set on each GSO
-	# packet the sender cut, which the queue's timing changes.
-	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+	# c2s, rtt_samples both ways); pushed_s2c, set on each GSO packet
+	# the sender cut, which the queue's timing changes; and init_win_s2c,
+	# the data sent before the client's first ACK of data, which the
+	# same timing decides.
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c|init_win_bytes_s2c|init_win_pkts_s2c)=' \
 		$W/f-ring >$W/c-ring
-	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c)=' \
+	grep -vE '^(pkts_c2s|bytes_c2s|med_ip_bytes_c2s|med_ip_bytes_c2s_exact|var_wire_bytes_c2s|rtt_samples_c2s|rtt_samples_s2c|pushed_s2c|init_win_bytes_s2c|init_win_pkts_s2c)=' \
 		$W/f-queued >$W/c-queued
 	# Two transfers are two runs of TCP: when the sender retransmitted
 	# in one (real packets on the wire, counted by the ring as by the
