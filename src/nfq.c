@@ -80,6 +80,14 @@ size_t ntfw_nfq_verdict_build(char *buf, size_t len, uint16_t queue,
 	return nlh->nlmsg_len;
 }
 
+/* Every message to the kernel leaves here (a test puts its own hook). */
+static ssize_t nfq_send(struct ntfw_nfq *q, const void *buf, size_t len)
+{
+	if (q->send)
+		return q->send(q, buf, len);
+	return mnl_socket_sendto(q->nl, buf, len);
+}
+
 static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 			    unsigned int verdict)
 {
@@ -88,7 +96,7 @@ static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 
 	n = ntfw_nfq_verdict_build(buf, sizeof(buf), q->queue, m, verdict,
 				   m->ct);
-	if (mnl_socket_sendto(q->nl, buf, n) < 0) {
+	if (nfq_send(q, buf, n) < 0) {
 		q->send_errors++;
 		return -errno;
 	}
@@ -97,12 +105,16 @@ static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 
 /*
  * Accepts are answered in batches: one NFQNL_MSG_VERDICT_BATCH accepts
- * every packet up to an id that is still waiting.  A drop is answered at
- * once, so it is no longer waiting when the batch covering it arrives.
+ * every packet up to an id that is still waiting.  Any other verdict is
+ * answered at once, the batch waiting before it first: a hand-off
+ * (NF_REPEAT) or marked accept would otherwise pass the earlier packets
+ * of its own flow, which wait for the batch (a TCP segment overtaking
+ * the ones before it).  A drop is then no longer waiting when a later
+ * batch arrives.
  */
 #define NFQ_BATCH_MAX 64
 
-static void nfq_flush(struct ntfw_nfq *q)
+void ntfw_nfq_flush(struct ntfw_nfq *q)
 {
 	char buf[128];
 	struct nlmsghdr *nlh;
@@ -111,7 +123,7 @@ static void nfq_flush(struct ntfw_nfq *q)
 		return;
 	nlh = nfq_verdict_put(buf, sizeof(buf), NFQNL_MSG_VERDICT_BATCH,
 			      q->queue, q->batch_id, NF_ACCEPT);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0)
 		q->send_errors++;
 	q->batches++;
 	q->batch_n = 0;
@@ -193,21 +205,27 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (verdict == NF_ACCEPT && !m.set_mark) {
 		q->batch_id = m.id;
 		if (++q->batch_n == NFQ_BATCH_MAX)
-			nfq_flush(q);
+			ntfw_nfq_flush(q);
 	} else {
+		ntfw_nfq_flush(q);
 		nfq_send_verdict(q, &m, verdict);
 	}
 	return MNL_CB_OK;
 }
 
-/* Run the callbacks over one datagram; 0 = acked, 1 = more, -errno. */
-static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
+int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
+		   uint32_t seq)
 {
-	int rc = mnl_cb_run(q->buf, (size_t)n, seq, q->portid, nfq_msg_cb, q);
+	int rc = mnl_cb_run(buf, len, seq, q->portid, nfq_msg_cb, q);
 
 	if (rc == MNL_CB_ERROR)
 		return -errno;
 	return rc == MNL_CB_STOP ? 0 : 1;
+}
+
+static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
+{
+	return ntfw_nfq_input(q, q->buf, (size_t)n, seq);
 }
 
 /* The kernel answers a configuration message at once; only a full socket
@@ -245,7 +263,7 @@ static int nfq_wait_ack(struct ntfw_nfq *q)
 			return -errno;
 		}
 		rc = nfq_process(q, n, q->seq);
-		nfq_flush(q);
+		ntfw_nfq_flush(q);
 		if (rc <= 0)
 			return rc;
 	}
@@ -275,7 +293,7 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	/* Never 0: queued packets come with sequence number 0. */
 	nlh->nlmsg_seq = q->seq = q->seq ? q->seq + 1 : (uint32_t)time(NULL) | 1;
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return nfq_wait_ack(q);
 }
@@ -378,7 +396,7 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 			int err = errno;
 
 			/* Nothing more to read now: answer what we hold. */
-			nfq_flush(q);
+			ntfw_nfq_flush(q);
 			errno = err;
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
@@ -392,7 +410,7 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 		if (rc < 0)
 			q->bad_msgs++;
 		if (++handled == NFQ_DRAIN_MAX) {
-			nfq_flush(q);
+			ntfw_nfq_flush(q);
 			return handled;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct mnl_socket;
 struct nlmsghdr;
@@ -45,6 +46,8 @@ struct ntfw_nfq_opts {
 
 struct ntfw_nfq {
 	struct mnl_socket *nl;
+	/* NULL: messages go to the socket; a test sees them here. */
+	ssize_t (*send)(struct ntfw_nfq *q, const void *buf, size_t len);
 	struct ntfw_nfq_opts opts;	/* as the kernel has them */
 	unsigned int portid;
 	uint16_t queue;
@@ -114,5 +117,17 @@ int ntfw_nfq_set(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o);
  */
 int ntfw_nfq_drain(struct ntfw_nfq *q);
 void ntfw_nfq_close(struct ntfw_nfq *q);
+
+/*
+ * Run the messages of one datagram @buf: each packet to the callback and
+ * its verdict answered (accepts may wait for a batch).  @seq is the
+ * configuration message whose answer is awaited, 0 for none.  Returns 0
+ * when that answer came, 1 when not (yet), or -errno.
+ */
+int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
+		   uint32_t seq);
+
+/* Send the accepts waiting for a batch verdict. */
+void ntfw_nfq_flush(struct ntfw_nfq *q);
 
 #endif

@@ -4,6 +4,7 @@
  * read back attribute by attribute with libmnl, and packet messages as the
  * kernel writes them, read into struct ntfw_nfq_msg.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -189,6 +190,7 @@ static void verdict_short_buffer(void **state)
 /* ---- packet messages ---- */
 
 struct pkt_opts {
+	uint32_t id;		/* 0: 77 */
 	uint16_t type, queue;
 	bool no_hdr;
 	uint32_t caplen, cap_len_attr, skb_info, mark;
@@ -200,7 +202,7 @@ static struct nlmsghdr *pkt_msg(char *buf, const struct pkt_opts *o)
 {
 	static uint8_t data[600];
 	struct nfqnl_msg_packet_hdr ph = {
-		.packet_id = htonl(77),
+		.packet_id = htonl(o->id ? o->id : 77),
 		.hw_protocol = htons(0x0800),
 		.hook = NF_INET_LOCAL_OUT,
 	};
@@ -305,6 +307,125 @@ static void packet_not_ours(void **state)
 	assert_int_equal(ntfw_nfq_msg_parse(pkt_msg(buf, &o), QUEUE, &m), -1);
 }
 
+
+/* ---- verdicts in the order the kernel gets them ---- */
+
+/* A message as the queue sent it. */
+struct sent {
+	uint16_t type;		/* NFQNL_MSG_VERDICT or _BATCH */
+	uint32_t id, verdict;
+	bool mark;
+};
+
+static struct sink {
+	struct sent m[64];
+	unsigned int n;
+	unsigned int fail;	/* sends refused from now on */
+	unsigned int refused;
+	unsigned int verdict[64]; /* the callback's answer, by packet id */
+} sink;
+
+static ssize_t sink_send(struct ntfw_nfq *q, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	struct attrs t = { 0 };
+	const struct nfqnl_msg_verdict_hdr *vh;
+	struct sent *m;
+
+	if (sink.fail) {
+		sink.fail--;
+		sink.refused++;
+		errno = ENOBUFS;
+		return -1;
+	}
+	assert_true(mnl_nlmsg_ok(nlh, (int)len));
+	assert_true(sink.n < 64);
+	m = &sink.m[sink.n++];
+	m->type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	assert_int_equal(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb,
+					&t), MNL_CB_OK);
+	vh = mnl_attr_get_payload(t.a[NFQA_VERDICT_HDR]);
+	m->id = ntohl(vh->id);
+	m->verdict = ntohl(vh->verdict);
+	m->mark = t.a[NFQA_MARK] != NULL;
+	return (ssize_t)len;
+}
+
+static unsigned int sink_cb(struct ntfw_nfq_msg *m, void *arg)
+{
+	unsigned int v = sink.verdict[m->id];
+
+	if (v == NF_REPEAT || v == NF_STOP + 100) {
+		m->set_mark = true;
+		m->new_mark = FASTPATH;
+		return v == NF_REPEAT ? NF_REPEAT : NF_ACCEPT;
+	}
+	return v;
+}
+
+static void sink_queue(struct ntfw_nfq *q)
+{
+	memset(&sink, 0, sizeof(sink));
+	memset(q, 0, sizeof(*q));
+	q->queue = QUEUE;
+	q->cb = sink_cb;
+	q->send = sink_send;
+}
+
+/* Packet @id queued to us: its verdict as the callback decides. */
+static void sink_packet(struct ntfw_nfq *q, uint32_t id)
+{
+	char buf[2048];
+	struct pkt_opts o = { .id = id, .caplen = 40 };
+	struct nlmsghdr *nlh = pkt_msg(buf, &o);
+
+	assert_int_equal(ntfw_nfq_input(q, buf, nlh->nlmsg_len, 0), 1);
+}
+
+static void assert_sent(unsigned int i, uint16_t type, uint32_t id,
+			uint32_t verdict)
+{
+	assert_true(i < sink.n);
+	assert_int_equal(sink.m[i].type, type);
+	assert_int_equal(sink.m[i].id, id);
+	assert_int_equal(sink.m[i].verdict, verdict);
+}
+
+/*
+ * A hand-off (NF_REPEAT) or a marked accept is sent at once, the accepts
+ * of the earlier packets that wait for a batch first: the kernel lets
+ * the packets go in their order.
+ */
+static void order_batch_first(void **state)
+{
+	struct ntfw_nfq q;
+
+	sink_queue(&q);
+	sink.verdict[1] = sink.verdict[2] = sink.verdict[5] = NF_ACCEPT;
+	sink.verdict[3] = NF_REPEAT;
+	sink.verdict[4] = NF_STOP + 100; /* accept with a mark */
+	sink_packet(&q, 1);
+	sink_packet(&q, 2);
+	assert_int_equal(sink.n, 0); /* waiting for the batch */
+	sink_packet(&q, 3);
+	assert_int_equal(sink.n, 2);
+	assert_sent(0, NFQNL_MSG_VERDICT_BATCH, 2, NF_ACCEPT);
+	assert_sent(1, NFQNL_MSG_VERDICT, 3, NF_REPEAT);
+	assert_true(sink.m[1].mark);
+	sink_packet(&q, 4);
+	/* No batch was waiting: the marked accept alone. */
+	assert_int_equal(sink.n, 3);
+	assert_sent(2, NFQNL_MSG_VERDICT, 4, NF_ACCEPT);
+	assert_true(sink.m[2].mark);
+	sink_packet(&q, 5);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 4);
+	assert_sent(3, NFQNL_MSG_VERDICT_BATCH, 5, NF_ACCEPT);
+	/* Nothing waits: a flush sends nothing. */
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +437,7 @@ int main(void)
 		cmocka_unit_test(packet_gso),
 		cmocka_unit_test(packet_ct),
 		cmocka_unit_test(packet_not_ours),
+		cmocka_unit_test(order_batch_first),
 	};
 
 	return cmocka_run_group_tests_name("nfq", tests, NULL, NULL);
