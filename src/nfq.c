@@ -80,6 +80,12 @@ size_t ntfw_nfq_verdict_build(char *buf, size_t len, uint16_t queue,
 	return nlh->nlmsg_len;
 }
 
+/* A counter the main thread reads for its reports. */
+static void nfq_count(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
 /* Every message to the kernel leaves here (a test puts its own hook). */
 static ssize_t nfq_send(struct ntfw_nfq *q, const void *buf, size_t len)
 {
@@ -88,19 +94,65 @@ static ssize_t nfq_send(struct ntfw_nfq *q, const void *buf, size_t len)
 	return mnl_socket_sendto(q->nl, buf, len);
 }
 
+/*
+ * A send to the kernel fails only for want of memory there (ENOBUFS,
+ * ENOMEM) or a signal: tried again at once, a few times.
+ */
+#define NFQ_SEND_TRIES 3
+
 static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 			    unsigned int verdict)
 {
 	char buf[128];
+	unsigned int i;
 	size_t n;
 
 	n = ntfw_nfq_verdict_build(buf, sizeof(buf), q->queue, m, verdict,
 				   m->ct);
-	if (nfq_send(q, buf, n) < 0) {
-		q->send_errors++;
-		return -errno;
+	for (i = 0; i < NFQ_SEND_TRIES; i++)
+		if (nfq_send(q, buf, n) >= 0)
+			return 0;
+	q->send_errors++;
+	return -errno;
+}
+
+/*
+ * A verdict the kernel would not take: the packet still waits there, and
+ * a batch accept sent now would cover it (a batch accepts every waiting
+ * id up to its own), a drop turned into an accept.  So it waits here, in
+ * order, and no accept is batched until every verdict held has gone; the
+ * next flush tries them again.  With no room left to hold it, it is
+ * counted: the packet waits in the kernel until the queue is closed,
+ * which drops it.
+ */
+static void nfq_hold(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
+		     unsigned int verdict)
+{
+	struct ntfw_nfq_held *h;
+
+	if (q->held_n == NTFW_NFQ_HELD_MAX) {
+		nfq_count(&q->verdicts_lost);
+		return;
 	}
-	return 0;
+	h = &q->held[q->held_n++];
+	h->m = *m;
+	h->m.data = NULL;
+	h->verdict = verdict;
+	nfq_count(&q->verdicts_held);
+}
+
+/* Send the verdicts held, in order, as far as the kernel takes them. */
+static void nfq_retry_held(struct ntfw_nfq *q)
+{
+	unsigned int i = 0;
+
+	while (i < q->held_n &&
+	       !nfq_send_verdict(q, &q->held[i].m, q->held[i].verdict))
+		i++;
+	if (!i)
+		return;
+	memmove(q->held, q->held + i, (q->held_n - i) * sizeof(q->held[0]));
+	q->held_n -= i;
 }
 
 /*
@@ -119,12 +171,18 @@ void ntfw_nfq_flush(struct ntfw_nfq *q)
 	char buf[128];
 	struct nlmsghdr *nlh;
 
+	/* A batch waiting covers only ids before those held: either order. */
+	nfq_retry_held(q);
 	if (!q->batch_n)
 		return;
 	nlh = nfq_verdict_put(buf, sizeof(buf), NFQNL_MSG_VERDICT_BATCH,
 			      q->queue, q->batch_id, NF_ACCEPT);
-	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0)
+	/* Refused: those packets still wait, and the next batch (or this
+	 * one again) accepts them. */
+	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0) {
 		q->send_errors++;
+		return;
+	}
 	q->batches++;
 	q->batch_n = 0;
 }
@@ -181,12 +239,6 @@ int ntfw_nfq_msg_parse(const struct nlmsghdr *nlh, uint16_t queue,
 	return 0;
 }
 
-/* A counter the main thread reads for its reports. */
-static void nfq_count(uint64_t *c)
-{
-	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
-}
-
 static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ntfw_nfq *q = data;
@@ -202,14 +254,16 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (m.gso)
 		nfq_count(&q->gso_pkts);
 	verdict = q->cb(&m, q->arg);
-	if (verdict == NF_ACCEPT && !m.set_mark) {
+	if (verdict == NF_ACCEPT && !m.set_mark && !q->held_n) {
 		q->batch_id = m.id;
-		if (++q->batch_n == NFQ_BATCH_MAX)
+		if (++q->batch_n >= NFQ_BATCH_MAX)
 			ntfw_nfq_flush(q);
-	} else {
-		ntfw_nfq_flush(q);
-		nfq_send_verdict(q, &m, verdict);
+		return MNL_CB_OK;
 	}
+	ntfw_nfq_flush(q);
+	/* Behind the verdicts still held, if any: they go first. */
+	if (q->held_n || nfq_send_verdict(q, &m, verdict))
+		nfq_hold(q, &m, verdict);
 	return MNL_CB_OK;
 }
 

@@ -44,6 +44,15 @@ struct ntfw_nfq_opts {
 	uint32_t rcvbuf;	/* socket receive buffer, bytes */
 };
 
+/* A verdict the kernel refused, to send again. */
+struct ntfw_nfq_held {
+	struct ntfw_nfq_msg m;	/* its data gone */
+	unsigned int verdict;
+};
+
+/* Verdicts held at most; a longer refusal loses the rest (counted). */
+#define NTFW_NFQ_HELD_MAX 32
+
 struct ntfw_nfq {
 	struct mnl_socket *nl;
 	/* NULL: messages go to the socket; a test sees them here. */
@@ -61,6 +70,10 @@ struct ntfw_nfq {
 	uint64_t bad_msgs;	/* netlink messages we could not use */
 	uint64_t enobufs;	/* receive buffer overruns seen */
 	uint64_t send_errors;	/* verdicts the kernel refused */
+	struct ntfw_nfq_held held[NTFW_NFQ_HELD_MAX];
+	unsigned int held_n;	/* verdicts held: no accept is batched */
+	uint64_t verdicts_held;	/* refused, held to be sent again */
+	uint64_t verdicts_lost;	/* refused with no room to hold them */
 	uint64_t batches;	/* batch verdicts sent */
 	bool ct_glue;		/* asked for and took NFQA_CFG_F_CONNTRACK */
 	uint64_t ct_pkts;	/* packets that came with NFQA_CT */
@@ -127,7 +140,8 @@ void ntfw_nfq_close(struct ntfw_nfq *q);
 int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
 		   uint32_t seq);
 
-/* Send the accepts waiting for a batch verdict. */
+/* Send the verdicts held after a refusal, then the accepts waiting for a
+ * batch verdict.  Call it again soon while q->held_n. */
 void ntfw_nfq_flush(struct ntfw_nfq *q);
 
 #endif

@@ -270,7 +270,7 @@ static void *worker_main(void *arg)
 		 * to end: do not sleep. */
 		rc = poll(pfd, nfd,
 			  expiring || (w->kq && ntfw_kq_pending(w->kq)) ? 0 :
-									1000);
+			  w->nfq.held_n ? 10 : 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", w->queue);
 			break;
@@ -289,6 +289,9 @@ static void *worker_main(void *arg)
 				log_warn("queue %u: receive", w->queue);
 			}
 		}
+		/* Verdicts the kernel refused: again, packets or not. */
+		if (w->nfq.held_n)
+			ntfw_nfq_flush(&w->nfq);
 		t = now_ns();
 		ntfw_snap_serve(&w->snap, &w->engine.flows, t);
 		if (w->kq) {

@@ -320,7 +320,8 @@ struct sent {
 static struct sink {
 	struct sent m[64];
 	unsigned int n;
-	unsigned int fail;	/* sends refused from now on */
+	unsigned int fail;	/* the next sends refused */
+	bool down;		/* every send refused */
 	unsigned int refused;
 	unsigned int verdict[64]; /* the callback's answer, by packet id */
 } sink;
@@ -332,8 +333,9 @@ static ssize_t sink_send(struct ntfw_nfq *q, const void *buf, size_t len)
 	const struct nfqnl_msg_verdict_hdr *vh;
 	struct sent *m;
 
-	if (sink.fail) {
-		sink.fail--;
+	if (sink.fail || sink.down) {
+		if (sink.fail)
+			sink.fail--;
 		sink.refused++;
 		errno = ENOBUFS;
 		return -1;
@@ -426,6 +428,82 @@ static void order_batch_first(void **state)
 	assert_int_equal(sink.n, 4);
 }
 
+/*
+ * A drop the kernel refused is held and sent again; no batch accept may
+ * cover it meanwhile (a batch accepts every waiting id up to its own), so
+ * the accepts after it are held too, then sent alone, in order.
+ */
+static void refused_drop_held(void **state)
+{
+	struct ntfw_nfq q;
+	unsigned int i;
+
+	sink_queue(&q);
+	for (i = 1; i < 64; i++)
+		sink.verdict[i] = NF_ACCEPT;
+	sink.verdict[2] = NF_DROP;
+	sink_packet(&q, 1);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 1);
+	assert_sent(0, NFQNL_MSG_VERDICT_BATCH, 1, NF_ACCEPT);
+	sink.down = true;
+	sink_packet(&q, 2);
+	sink_packet(&q, 3);
+	sink_packet(&q, 4);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 1);
+	assert_int_equal(q.held_n, 3);
+	assert_int_equal(q.verdicts_held, 3);
+	assert_int_equal(q.batch_n, 0);
+	assert_true(sink.refused >= 3);
+	/* The kernel takes messages again: the drop first. */
+	sink.down = false;
+	sink_packet(&q, 5);
+	assert_int_equal(q.held_n, 0);
+	assert_int_equal(sink.n, 5);
+	assert_sent(1, NFQNL_MSG_VERDICT, 2, NF_DROP);
+	assert_sent(2, NFQNL_MSG_VERDICT, 3, NF_ACCEPT);
+	assert_sent(3, NFQNL_MSG_VERDICT, 4, NF_ACCEPT);
+	assert_sent(4, NFQNL_MSG_VERDICT, 5, NF_ACCEPT);
+	/* Batches again. */
+	sink_packet(&q, 6);
+	sink_packet(&q, 7);
+	assert_int_equal(sink.n, 5);
+	ntfw_nfq_flush(&q);
+	assert_sent(5, NFQNL_MSG_VERDICT_BATCH, 7, NF_ACCEPT);
+	/* One refusal, then taken: the retry at once is enough. */
+	sink.fail = 1;
+	sink_packet(&q, 2);
+	assert_int_equal(q.held_n, 0);
+	assert_sent(6, NFQNL_MSG_VERDICT, 2, NF_DROP);
+	assert_int_equal(q.verdicts_lost, 0);
+}
+
+/* Past the verdicts it can hold: counted, and still no batch sent. */
+static void refused_overflow_counted(void **state)
+{
+	struct ntfw_nfq q;
+	unsigned int i, n = NTFW_NFQ_HELD_MAX + 3;
+
+	sink_queue(&q);
+	sink.down = true;
+	sink.verdict[1] = NF_DROP;
+	for (i = 2; i <= n; i++)
+		sink.verdict[i] = NF_ACCEPT;
+	for (i = 1; i <= n; i++)
+		sink_packet(&q, i);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(q.held_n, NTFW_NFQ_HELD_MAX);
+	assert_int_equal(q.verdicts_lost, 3);
+	assert_int_equal(sink.n, 0);
+	sink.down = false;
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, NTFW_NFQ_HELD_MAX);
+	assert_sent(0, NFQNL_MSG_VERDICT, 1, NF_DROP);
+	for (i = 0; i < sink.n; i++)
+		assert_int_equal(sink.m[i].type, NFQNL_MSG_VERDICT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +516,8 @@ int main(void)
 		cmocka_unit_test(packet_ct),
 		cmocka_unit_test(packet_not_ours),
 		cmocka_unit_test(order_batch_first),
+		cmocka_unit_test(refused_drop_held),
+		cmocka_unit_test(refused_overflow_counted),
 	};
 
 	return cmocka_run_group_tests_name("nfq", tests, NULL, NULL);
