@@ -267,11 +267,47 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * An error message (or an ack) is the answer to the message with its
+ * sequence number.  Verdicts go with sequence number 0 and the kernel
+ * answers only those it refuses (an id no longer waiting): such an
+ * answer, or a late one to a configuration we stopped waiting for, is
+ * not the answer awaited, and must not pass for it.
+ */
+static int nfq_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ntfw_nfq *q = data;
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		q->bad_msgs++;
+		return MNL_CB_OK;
+	}
+	if (!q->want_seq || nlh->nlmsg_seq != q->want_seq) {
+		if (err->error)
+			q->send_errors++;
+		return MNL_CB_OK;
+	}
+	if (!err->error)
+		return MNL_CB_STOP;
+	errno = -err->error;
+	return MNL_CB_ERROR;
+}
+
 int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
 		   uint32_t seq)
 {
-	int rc = mnl_cb_run(buf, len, seq, q->portid, nfq_msg_cb, q);
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = nfq_error_cb,
+	};
+	int rc;
 
+	/* Sequence numbers are matched in nfq_error_cb, not by libmnl:
+	 * it would take any answer with number 0 for ours. */
+	q->want_seq = seq;
+	rc = mnl_cb_run2(buf, len, 0, q->portid, nfq_msg_cb, q, ctl,
+			 NLMSG_MIN_TYPE);
+	q->want_seq = 0;
 	if (rc == MNL_CB_ERROR)
 		return -errno;
 	return rc == MNL_CB_STOP ? 0 : 1;

@@ -61,6 +61,7 @@ struct ntfw_nfq {
 	unsigned int portid;
 	uint16_t queue;
 	uint32_t seq;
+	uint32_t want_seq;	/* the answer awaited, while reading */
 	char *buf;
 	size_t bufsize;
 	ntfw_nfq_cb cb;
@@ -69,7 +70,8 @@ struct ntfw_nfq {
 	uint32_t batch_n;	/* accepts waiting for one batch verdict */
 	uint64_t bad_msgs;	/* netlink messages we could not use */
 	uint64_t enobufs;	/* receive buffer overruns seen */
-	uint64_t send_errors;	/* verdicts the kernel refused */
+	uint64_t send_errors;	/* verdicts the kernel refused, at the send
+				 * or in an error message after it */
 	struct ntfw_nfq_held held[NTFW_NFQ_HELD_MAX];
 	unsigned int held_n;	/* verdicts held: no accept is batched */
 	uint64_t verdicts_held;	/* refused, held to be sent again */

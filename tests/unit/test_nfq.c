@@ -504,6 +504,60 @@ static void refused_overflow_counted(void **state)
 		assert_int_equal(sink.m[i].type, NFQNL_MSG_VERDICT);
 }
 
+/* An error message (or ack, @error 0) with sequence number @seq. */
+static size_t err_msg(char *buf, uint32_t seq, int error)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e;
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = seq;
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = error;
+	e->msg.nlmsg_seq = seq;
+	e->msg.nlmsg_type = NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_VERDICT;
+	return nlh->nlmsg_len;
+}
+
+/*
+ * Waiting for the answer to configuration message 5: the kernel's
+ * refusal of an earlier verdict (sequence number 0), or a late answer to
+ * message 4, is not that answer; the packets around it are answered.
+ */
+static void ack_matches_seq(void **state)
+{
+	char buf[4096];
+	struct pkt_opts o = { .id = 9, .caplen = 40 };
+	struct ntfw_nfq q;
+	size_t n;
+
+	sink_queue(&q);
+	sink.verdict[9] = NF_DROP;
+	q.seq = 5;
+	n = err_msg(buf, 0, -ENOENT);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	assert_int_equal(q.send_errors, 1);
+	n = err_msg(buf, 4, -EINVAL);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	n = err_msg(buf, 4, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	/* A stray error, then a packet, in one datagram. */
+	n = err_msg(buf, 0, -ENOENT);
+	n += pkt_msg(buf + n, &o)->nlmsg_len;
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	assert_int_equal(sink.n, 1);
+	assert_sent(0, NFQNL_MSG_VERDICT, 9, NF_DROP);
+	/* The answer itself: an ack, or the refusal. */
+	n = err_msg(buf, 5, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 0);
+	n = err_msg(buf, 5, -EOPNOTSUPP);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), -EOPNOTSUPP);
+	/* Outside a wait, the ack of 5 come late is no error either. */
+	n = err_msg(buf, 5, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, 0), 1);
+	assert_int_equal(q.bad_msgs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +572,7 @@ int main(void)
 		cmocka_unit_test(order_batch_first),
 		cmocka_unit_test(refused_drop_held),
 		cmocka_unit_test(refused_overflow_counted),
+		cmocka_unit_test(ack_matches_seq),
 	};
 
 	return cmocka_run_group_tests_name("nfq", tests, NULL, NULL);
