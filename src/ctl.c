@@ -213,7 +213,7 @@ static json_t *queues_json(const struct ntfw_daemon *d)
 				      "user_dropped", (json_int_t)ks.user_dropped);
 		q = json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			      "queue", w->queue, "kernel", k,
-			      "enobufs", (json_int_t)LOAD(w->nfq.enobufs),
+			      "id_gaps", (json_int_t)LOAD(w->nfq.id_gaps),
 			      "verdicts_held", (json_int_t)LOAD(w->nfq.verdicts_held),
 			      "verdicts_lost", (json_int_t)LOAD(w->nfq.verdicts_lost),
 			      "gso", (json_int_t)LOAD(w->nfq.gso_pkts),

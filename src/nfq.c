@@ -249,6 +249,14 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 		q->bad_msgs++;
 		return MNL_CB_OK;
 	}
+	/* The kernel numbers the packets of a queue one by one as it sends
+	 * them; one it could not send (our socket buffer full) leaves a
+	 * gap.  With NETLINK_NO_ENOBUFS set no ENOBUFS tells us, and the
+	 * kernel's user_dropped leaves out what fail-open accepted. */
+	if (q->last_id && m.id - q->last_id - 1 < 0x80000000u)
+		__atomic_store_n(&q->id_gaps, q->id_gaps + m.id - q->last_id - 1,
+				 __ATOMIC_RELAXED);
+	q->last_id = m.id;
 	if (m.ct)
 		nfq_count(&q->ct_pkts);
 	if (m.gso)
@@ -443,7 +451,8 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
 	nfq_set_rcvbuf(q, o->rcvbuf);
-	/* Overruns are counted by the kernel; an error would only stop us. */
+	/* Overruns are counted by the kernel (user_dropped) and by the
+	 * gaps in the packet ids; an error would only stop us. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	/*
 	 * NFQA_CT needs the kernel's conntrack glue.  A kernel without it
@@ -490,10 +499,10 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 			errno = err;
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
-			if (errno == ENOBUFS) {
-				nfq_count(&q->enobufs);
+			/* Not reported (NETLINK_NO_ENOBUFS); the gaps in
+			 * the packet ids count the losses. */
+			if (errno == ENOBUFS)
 				continue;
-			}
 			return -errno;
 		}
 		rc = nfq_process(q, n, 0);

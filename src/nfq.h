@@ -69,7 +69,9 @@ struct ntfw_nfq {
 	uint32_t batch_id;	/* highest accepted id not yet answered */
 	uint32_t batch_n;	/* accepts waiting for one batch verdict */
 	uint64_t bad_msgs;	/* netlink messages we could not use */
-	uint64_t enobufs;	/* receive buffer overruns seen */
+	uint32_t last_id;	/* the last packet id seen, 0 before */
+	uint64_t id_gaps;	/* ids never delivered: the kernel could not
+				 * send them (socket buffer full) */
 	uint64_t send_errors;	/* verdicts the kernel refused, at the send
 				 * or in an error message after it */
 	struct ntfw_nfq_held held[NTFW_NFQ_HELD_MAX];
