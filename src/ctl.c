@@ -211,9 +211,11 @@ static json_t *queues_json(const struct ntfw_daemon *d)
 				      "waiting", (json_int_t)ks.waiting,
 				      "queue_dropped", (json_int_t)ks.queue_dropped,
 				      "user_dropped", (json_int_t)ks.user_dropped);
-		q = json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		q = json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			      "queue", w->queue, "kernel", k,
-			      "enobufs", (json_int_t)LOAD(w->nfq.enobufs),
+			      "id_gaps", (json_int_t)LOAD(w->nfq.id_gaps),
+			      "verdicts_held", (json_int_t)LOAD(w->nfq.verdicts_held),
+			      "verdicts_lost", (json_int_t)LOAD(w->nfq.verdicts_lost),
 			      "gso", (json_int_t)LOAD(w->nfq.gso_pkts),
 			      "ct", (json_int_t)LOAD(w->nfq.ct_pkts),
 			      "packets", (json_int_t)LOAD(s->packets),

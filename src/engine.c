@@ -605,10 +605,12 @@ enum ntfw_rec_result ntfw_engine_record(struct ntfw_engine *e,
 	return NTFW_REC_APPLIED;
 }
 
-void ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns)
+bool ntfw_engine_tick(struct ntfw_engine *e, uint64_t now_ns)
 {
-	ntfw_flow_expire(&e->flows, now_ns);
+	bool more = ntfw_flow_expire(&e->flows, now_ns, NTFW_EXPIRE_BATCH);
+
 	flow_counters(e);
+	return more;
 }
 
 void ntfw_engine_flush(struct ntfw_engine *e)

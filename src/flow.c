@@ -284,21 +284,31 @@ static void flow_end(struct ntfw_flow_table *t, uint32_t i,
 	t->used--;
 }
 
-void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns)
+bool ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns,
+		      unsigned int max)
 {
 	uint64_t at = UINT64_MAX;
+	unsigned int n = 0;
 	int c;
 
 	if (now_ns < t->expire_at)
-		return;
+		return false;
+	/* Each class in turn, the longest idle first: the budget is the
+	 * caller's, so that packets are served between two calls. */
 	for (c = 0; c < NTFW_TC_MAX; c++) {
 		while (t->head[c] != NTFW_FLOW_NONE) {
 			uint32_t i = t->head[c];
 
 			if (t->pool[i].last_ns + t->timeout_ns[c] > now_ns)
 				break;
+			if (n == max) {
+				/* More are due: the next call walks again. */
+				t->expire_at = 0;
+				return true;
+			}
 			t->expired++;
 			flow_end(t, i, NTFW_END_TIMEOUT);
+			n++;
 		}
 	}
 	/* The next walk is due at the earliest deadline of a head. */
@@ -307,6 +317,7 @@ void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns)
 		    t->pool[t->head[c]].last_ns + t->timeout_ns[c] < at)
 			at = t->pool[t->head[c]].last_ns + t->timeout_ns[c];
 	t->expire_at = at;
+	return false;
 }
 
 void ntfw_flow_flush(struct ntfw_flow_table *t, enum ntfw_flow_end why)

@@ -194,8 +194,12 @@ struct ntfw_flow *ntfw_flow_lookup(struct ntfw_flow_table *t, uint8_t family,
 				   uint16_t sport, const uint8_t *dst,
 				   uint16_t dport, int *dir);
 
-/* End the flows idle past their timeout at @now_ns. */
-void ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns);
+/*
+ * End the flows idle past their timeout at @now_ns, at most @max of them
+ * (each writes its record).  Returns true when more are due: call again.
+ */
+bool ntfw_flow_expire(struct ntfw_flow_table *t, uint64_t now_ns,
+		      unsigned int max);
 
 /* End every flow (end of capture, daemon stop) with @why, unless the flow
  * already knows its end (fin, rst). */

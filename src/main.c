@@ -50,12 +50,12 @@ static void report(const struct ntfw_daemon *d, const struct ntfw_kring *k)
 
 		if (ntfw_nfq_kernel_stats(w[i].queue, &ks))
 			continue;
-		log_info("stats: queue %u given=%llu waiting=%llu queue-dropped=%llu user-dropped=%llu enobufs=%llu gso=%llu ct=%llu",
+		log_info("stats: queue %u given=%llu waiting=%llu queue-dropped=%llu user-dropped=%llu id-gaps=%llu gso=%llu ct=%llu",
 			 w[i].queue, (unsigned long long)ks.id_sequence,
 			 (unsigned long long)ks.waiting,
 			 (unsigned long long)ks.queue_dropped,
 			 (unsigned long long)ks.user_dropped,
-			 (unsigned long long)__atomic_load_n(&w[i].nfq.enobufs,
+			 (unsigned long long)__atomic_load_n(&w[i].nfq.id_gaps,
 							     __ATOMIC_RELAXED),
 			 (unsigned long long)__atomic_load_n(&w[i].nfq.gso_pkts,
 							     __ATOMIC_RELAXED),

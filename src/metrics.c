@@ -124,12 +124,12 @@ static void kernel_queues(FILE *f, const struct ntfw_daemon *d)
 						   k[j].off));
 		}
 	}
-	family(f, "queue_enobufs_total", "counter",
-	       "Receive errors ENOBUFS: the socket buffer overflowed.");
+	family(f, "queue_id_gaps_total", "counter",
+	       "Packet ids never delivered: the socket buffer was full.");
 	for (i = 0; i < d->nq; i++) {
 		snprintf(q, sizeof(q), "%u", d->w[i].queue);
-		sample(f, "queue_enobufs_total", "queue", q,
-		       LOAD(d->w[i].nfq.enobufs));
+		sample(f, "queue_id_gaps_total", "queue", q,
+		       LOAD(d->w[i].nfq.id_gaps));
 	}
 }
 

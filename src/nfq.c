@@ -80,39 +80,109 @@ size_t ntfw_nfq_verdict_build(char *buf, size_t len, uint16_t queue,
 	return nlh->nlmsg_len;
 }
 
+/* A counter the main thread reads for its reports. */
+static void nfq_count(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+/* Every message to the kernel leaves here (a test puts its own hook). */
+static ssize_t nfq_send(struct ntfw_nfq *q, const void *buf, size_t len)
+{
+	if (q->send)
+		return q->send(q, buf, len);
+	return mnl_socket_sendto(q->nl, buf, len);
+}
+
+/*
+ * A send to the kernel fails only for want of memory there (ENOBUFS,
+ * ENOMEM) or a signal: tried again at once, a few times.
+ */
+#define NFQ_SEND_TRIES 3
+
 static int nfq_send_verdict(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
 			    unsigned int verdict)
 {
 	char buf[128];
+	unsigned int i;
 	size_t n;
 
 	n = ntfw_nfq_verdict_build(buf, sizeof(buf), q->queue, m, verdict,
 				   m->ct);
-	if (mnl_socket_sendto(q->nl, buf, n) < 0) {
-		q->send_errors++;
-		return -errno;
+	for (i = 0; i < NFQ_SEND_TRIES; i++)
+		if (nfq_send(q, buf, n) >= 0)
+			return 0;
+	q->send_errors++;
+	return -errno;
+}
+
+/*
+ * A verdict the kernel would not take: the packet still waits there, and
+ * a batch accept sent now would cover it (a batch accepts every waiting
+ * id up to its own), a drop turned into an accept.  So it waits here, in
+ * order, and no accept is batched until every verdict held has gone; the
+ * next flush tries them again.  With no room left to hold it, it is
+ * counted: the packet waits in the kernel until the queue is closed,
+ * which drops it.
+ */
+static void nfq_hold(struct ntfw_nfq *q, const struct ntfw_nfq_msg *m,
+		     unsigned int verdict)
+{
+	struct ntfw_nfq_held *h;
+
+	if (q->held_n == NTFW_NFQ_HELD_MAX) {
+		nfq_count(&q->verdicts_lost);
+		return;
 	}
-	return 0;
+	h = &q->held[q->held_n++];
+	h->m = *m;
+	h->m.data = NULL;
+	h->verdict = verdict;
+	nfq_count(&q->verdicts_held);
+}
+
+/* Send the verdicts held, in order, as far as the kernel takes them. */
+static void nfq_retry_held(struct ntfw_nfq *q)
+{
+	unsigned int i = 0;
+
+	while (i < q->held_n &&
+	       !nfq_send_verdict(q, &q->held[i].m, q->held[i].verdict))
+		i++;
+	if (!i)
+		return;
+	memmove(q->held, q->held + i, (q->held_n - i) * sizeof(q->held[0]));
+	q->held_n -= i;
 }
 
 /*
  * Accepts are answered in batches: one NFQNL_MSG_VERDICT_BATCH accepts
- * every packet up to an id that is still waiting.  A drop is answered at
- * once, so it is no longer waiting when the batch covering it arrives.
+ * every packet up to an id that is still waiting.  Any other verdict is
+ * answered at once, the batch waiting before it first: a hand-off
+ * (NF_REPEAT) or marked accept would otherwise pass the earlier packets
+ * of its own flow, which wait for the batch (a TCP segment overtaking
+ * the ones before it).  A drop is then no longer waiting when a later
+ * batch arrives.
  */
 #define NFQ_BATCH_MAX 64
 
-static void nfq_flush(struct ntfw_nfq *q)
+void ntfw_nfq_flush(struct ntfw_nfq *q)
 {
 	char buf[128];
 	struct nlmsghdr *nlh;
 
+	/* A batch waiting covers only ids before those held: either order. */
+	nfq_retry_held(q);
 	if (!q->batch_n)
 		return;
 	nlh = nfq_verdict_put(buf, sizeof(buf), NFQNL_MSG_VERDICT_BATCH,
 			      q->queue, q->batch_id, NF_ACCEPT);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+	/* Refused: those packets still wait, and the next batch (or this
+	 * one again) accepts them. */
+	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0) {
 		q->send_errors++;
+		return;
+	}
 	q->batches++;
 	q->batch_n = 0;
 }
@@ -169,12 +239,6 @@ int ntfw_nfq_msg_parse(const struct nlmsghdr *nlh, uint16_t queue,
 	return 0;
 }
 
-/* A counter the main thread reads for its reports. */
-static void nfq_count(uint64_t *c)
-{
-	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
-}
-
 static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ntfw_nfq *q = data;
@@ -185,29 +249,81 @@ static int nfq_msg_cb(const struct nlmsghdr *nlh, void *data)
 		q->bad_msgs++;
 		return MNL_CB_OK;
 	}
+	/* The kernel numbers the packets of a queue one by one as it sends
+	 * them; one it could not send (our socket buffer full) leaves a
+	 * gap.  With NETLINK_NO_ENOBUFS set no ENOBUFS tells us, and the
+	 * kernel's user_dropped leaves out what fail-open accepted. */
+	if (q->last_id && m.id - q->last_id - 1 < 0x80000000u)
+		__atomic_store_n(&q->id_gaps, q->id_gaps + m.id - q->last_id - 1,
+				 __ATOMIC_RELAXED);
+	q->last_id = m.id;
 	if (m.ct)
 		nfq_count(&q->ct_pkts);
 	if (m.gso)
 		nfq_count(&q->gso_pkts);
 	verdict = q->cb(&m, q->arg);
-	if (verdict == NF_ACCEPT && !m.set_mark) {
+	if (verdict == NF_ACCEPT && !m.set_mark && !q->held_n) {
 		q->batch_id = m.id;
-		if (++q->batch_n == NFQ_BATCH_MAX)
-			nfq_flush(q);
-	} else {
-		nfq_send_verdict(q, &m, verdict);
+		if (++q->batch_n >= NFQ_BATCH_MAX)
+			ntfw_nfq_flush(q);
+		return MNL_CB_OK;
 	}
+	ntfw_nfq_flush(q);
+	/* Behind the verdicts still held, if any: they go first. */
+	if (q->held_n || nfq_send_verdict(q, &m, verdict))
+		nfq_hold(q, &m, verdict);
 	return MNL_CB_OK;
 }
 
-/* Run the callbacks over one datagram; 0 = acked, 1 = more, -errno. */
-static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
+/*
+ * An error message (or an ack) is the answer to the message with its
+ * sequence number.  Verdicts go with sequence number 0 and the kernel
+ * answers only those it refuses (an id no longer waiting): such an
+ * answer, or a late one to a configuration we stopped waiting for, is
+ * not the answer awaited, and must not pass for it.
+ */
+static int nfq_error_cb(const struct nlmsghdr *nlh, void *data)
 {
-	int rc = mnl_cb_run(q->buf, (size_t)n, seq, q->portid, nfq_msg_cb, q);
+	struct ntfw_nfq *q = data;
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
 
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+		q->bad_msgs++;
+		return MNL_CB_OK;
+	}
+	if (!q->want_seq || nlh->nlmsg_seq != q->want_seq) {
+		if (err->error)
+			q->send_errors++;
+		return MNL_CB_OK;
+	}
+	if (!err->error)
+		return MNL_CB_STOP;
+	errno = -err->error;
+	return MNL_CB_ERROR;
+}
+
+int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
+		   uint32_t seq)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = nfq_error_cb,
+	};
+	int rc;
+
+	/* Sequence numbers are matched in nfq_error_cb, not by libmnl:
+	 * it would take any answer with number 0 for ours. */
+	q->want_seq = seq;
+	rc = mnl_cb_run2(buf, len, 0, q->portid, nfq_msg_cb, q, ctl,
+			 NLMSG_MIN_TYPE);
+	q->want_seq = 0;
 	if (rc == MNL_CB_ERROR)
 		return -errno;
 	return rc == MNL_CB_STOP ? 0 : 1;
+}
+
+static int nfq_process(struct ntfw_nfq *q, ssize_t n, uint32_t seq)
+{
+	return ntfw_nfq_input(q, q->buf, (size_t)n, seq);
 }
 
 /* The kernel answers a configuration message at once; only a full socket
@@ -245,7 +361,7 @@ static int nfq_wait_ack(struct ntfw_nfq *q)
 			return -errno;
 		}
 		rc = nfq_process(q, n, q->seq);
-		nfq_flush(q);
+		ntfw_nfq_flush(q);
 		if (rc <= 0)
 			return rc;
 	}
@@ -275,7 +391,7 @@ static int nfq_config(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o,
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	/* Never 0: queued packets come with sequence number 0. */
 	nlh->nlmsg_seq = q->seq = q->seq ? q->seq + 1 : (uint32_t)time(NULL) | 1;
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+	if (nfq_send(q, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return nfq_wait_ack(q);
 }
@@ -335,7 +451,8 @@ int ntfw_nfq_open(struct ntfw_nfq *q, uint16_t queue,
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
 	nfq_set_rcvbuf(q, o->rcvbuf);
-	/* Overruns are counted by the kernel; an error would only stop us. */
+	/* Overruns are counted by the kernel (user_dropped) and by the
+	 * gaps in the packet ids; an error would only stop us. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	/*
 	 * NFQA_CT needs the kernel's conntrack glue.  A kernel without it
@@ -378,21 +495,21 @@ int ntfw_nfq_drain(struct ntfw_nfq *q)
 			int err = errno;
 
 			/* Nothing more to read now: answer what we hold. */
-			nfq_flush(q);
+			ntfw_nfq_flush(q);
 			errno = err;
 			if (errno == EAGAIN || errno == EINTR)
 				return handled;
-			if (errno == ENOBUFS) {
-				nfq_count(&q->enobufs);
+			/* Not reported (NETLINK_NO_ENOBUFS); the gaps in
+			 * the packet ids count the losses. */
+			if (errno == ENOBUFS)
 				continue;
-			}
 			return -errno;
 		}
 		rc = nfq_process(q, n, 0);
 		if (rc < 0)
 			q->bad_msgs++;
 		if (++handled == NFQ_DRAIN_MAX) {
-			nfq_flush(q);
+			ntfw_nfq_flush(q);
 			return handled;
 		}
 	}

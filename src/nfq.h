@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct mnl_socket;
 struct nlmsghdr;
@@ -43,12 +44,24 @@ struct ntfw_nfq_opts {
 	uint32_t rcvbuf;	/* socket receive buffer, bytes */
 };
 
+/* A verdict the kernel refused, to send again. */
+struct ntfw_nfq_held {
+	struct ntfw_nfq_msg m;	/* its data gone */
+	unsigned int verdict;
+};
+
+/* Verdicts held at most; a longer refusal loses the rest (counted). */
+#define NTFW_NFQ_HELD_MAX 32
+
 struct ntfw_nfq {
 	struct mnl_socket *nl;
+	/* NULL: messages go to the socket; a test sees them here. */
+	ssize_t (*send)(struct ntfw_nfq *q, const void *buf, size_t len);
 	struct ntfw_nfq_opts opts;	/* as the kernel has them */
 	unsigned int portid;
 	uint16_t queue;
 	uint32_t seq;
+	uint32_t want_seq;	/* the answer awaited, while reading */
 	char *buf;
 	size_t bufsize;
 	ntfw_nfq_cb cb;
@@ -56,8 +69,15 @@ struct ntfw_nfq {
 	uint32_t batch_id;	/* highest accepted id not yet answered */
 	uint32_t batch_n;	/* accepts waiting for one batch verdict */
 	uint64_t bad_msgs;	/* netlink messages we could not use */
-	uint64_t enobufs;	/* receive buffer overruns seen */
-	uint64_t send_errors;	/* verdicts the kernel refused */
+	uint32_t last_id;	/* the last packet id seen, 0 before */
+	uint64_t id_gaps;	/* ids never delivered: the kernel could not
+				 * send them (socket buffer full) */
+	uint64_t send_errors;	/* verdicts the kernel refused, at the send
+				 * or in an error message after it */
+	struct ntfw_nfq_held held[NTFW_NFQ_HELD_MAX];
+	unsigned int held_n;	/* verdicts held: no accept is batched */
+	uint64_t verdicts_held;	/* refused, held to be sent again */
+	uint64_t verdicts_lost;	/* refused with no room to hold them */
 	uint64_t batches;	/* batch verdicts sent */
 	bool ct_glue;		/* asked for and took NFQA_CFG_F_CONNTRACK */
 	uint64_t ct_pkts;	/* packets that came with NFQA_CT */
@@ -114,5 +134,18 @@ int ntfw_nfq_set(struct ntfw_nfq *q, const struct ntfw_nfq_opts *o);
  */
 int ntfw_nfq_drain(struct ntfw_nfq *q);
 void ntfw_nfq_close(struct ntfw_nfq *q);
+
+/*
+ * Run the messages of one datagram @buf: each packet to the callback and
+ * its verdict answered (accepts may wait for a batch).  @seq is the
+ * configuration message whose answer is awaited, 0 for none.  Returns 0
+ * when that answer came, 1 when not (yet), or -errno.
+ */
+int ntfw_nfq_input(struct ntfw_nfq *q, const void *buf, size_t len,
+		   uint32_t seq);
+
+/* Send the verdicts held after a refusal, then the accepts waiting for a
+ * batch verdict.  Call it again soon while q->held_n. */
+void ntfw_nfq_flush(struct ntfw_nfq *q);
 
 #endif

@@ -50,6 +50,9 @@ struct offline {
 	struct ntfw_engine *e;
 	int dlt;
 	uint64_t not_ip;	/* frames that carry no IP (ARP...) */
+	uint64_t last_ts;	/* the latest timestamp seen */
+	uint64_t ts_back;	/* frames stamped before that: taken at it */
+	uint64_t len_cut;	/* frames longer than their IP header says */
 	struct writer w;
 	char err[PCAP_ERRBUF_SIZE];
 };
@@ -228,11 +231,38 @@ static int dlt_supported(int dlt)
 	       dlt == DLT_IPV6;
 }
 
+/*
+ * The length the frame had on the wire.  The capture's word for it
+ * (orig_len) is bounded by what the frame shows: at least the bytes
+ * captured, at most the link header plus the IP length (total length;
+ * IPv6: payload length and fixed header), or the bytes captured when
+ * those are more (Ethernet padding).  Without a readable IP length
+ * (IPv6 jumbograms, a header cut short, a total length of 0 from
+ * segmentation offload) the frame is as long as captured.
+ */
+static uint32_t wire_len(struct offline *o, const uint8_t *d, uint32_t caplen,
+			 uint32_t len, uint32_t off, uint16_t proto)
+{
+	const uint8_t *ip = d + off;
+	uint32_t ipl = 0, max;
+
+	if (proto == ETH_P_IP && caplen - off >= 4)
+		ipl = (uint32_t)(ip[2] << 8 | ip[3]);
+	else if (proto == ETH_P_IPV6 && caplen - off >= 6 && (ip[4] | ip[5]))
+		ipl = 40u + (uint32_t)(ip[4] << 8 | ip[5]);
+	max = off + ipl > caplen ? off + ipl : caplen;
+	if (len > max) {
+		o->len_cut++;
+		return max;
+	}
+	return len < caplen ? caplen : len;
+}
+
 /* One frame of the capture through the engine. */
 static void one_frame(struct offline *o, uint64_t ts_ns, const uint8_t *d,
 		      uint32_t caplen, uint32_t len)
 {
-	struct ntfw_meta m = { .hook = 0xff, .ts_ns = ts_ns };
+	struct ntfw_meta m = { .hook = 0xff };
 	uint16_t proto;
 	int off = l3_offset(o->dlt, d, caplen, &proto);
 
@@ -240,10 +270,23 @@ static void one_frame(struct offline *o, uint64_t ts_ns, const uint8_t *d,
 		o->not_ip++;
 		return;
 	}
+	/* The capture's clock never runs back for the engine: a frame
+	 * stamped before the one it follows (merged captures, a clock
+	 * stepped back) is taken at the latest time seen, so that no
+	 * duration is negative and no flow ends before it began. */
+	if (ts_ns < o->last_ts) {
+		o->ts_back++;
+		ts_ns = o->last_ts;
+	}
+	o->last_ts = ts_ns;
+	m.ts_ns = ts_ns;
+	len = wire_len(o, d, caplen, len, (uint32_t)off, proto);
 	m.hw_proto = proto;
 	/* The frame on the wire; without Ethernet, assume it. */
 	m.wire_len = o->dlt == DLT_EN10MB ? len : 0;
-	ntfw_engine_tick(o->e, m.ts_ns);
+	/* The capture's clock waits for us: every due flow ends first. */
+	while (ntfw_engine_tick(o->e, m.ts_ns))
+		;
 	ntfw_engine_packet(o->e, d + off, caplen - (uint32_t)off,
 			   len > (uint32_t)off ? len - (uint32_t)off : 0, &m, NULL);
 }
@@ -454,6 +497,10 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 	if (o.not_ip)
 		log_info("stats: skipped %llu frames without IP",
 			 (unsigned long long)o.not_ip);
+	if (o.ts_back || o.len_cut)
+		log_info("stats: capture timestamps-back=%llu lengths-cut=%llu",
+			 (unsigned long long)o.ts_back,
+			 (unsigned long long)o.len_cut);
 	ntfw_engine_free(&e);
 	pcap_close(pc);
 	return ret;

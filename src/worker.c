@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A queue worker: read a batch of messages, run each packet through the
- * engine, answer.  Once a second (or when idle) it ends idle flows.
+ * engine, answer.  Once a second (or when idle) it ends idle flows, a
+ * bounded number per turn of the loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -260,12 +261,16 @@ static void *worker_main(void *arg)
 	};
 	nfds_t nfd = w->kq ? 4 : 3;
 	uint64_t next_tick = 0, t;
+	bool expiring = false;
 	eventfd_t v;
 	int rc;
 
 	for (;;) {
-		/* Records left over from the last turn: do not sleep. */
-		rc = poll(pfd, nfd, w->kq && ntfw_kq_pending(w->kq) ? 0 : 1000);
+		/* Records left over from the last turn, or flows still due
+		 * to end: do not sleep. */
+		rc = poll(pfd, nfd,
+			  expiring || (w->kq && ntfw_kq_pending(w->kq)) ? 0 :
+			  w->nfq.held_n ? 10 : 1000);
 		if (rc < 0 && errno != EINTR) {
 			log_warn("queue %u: poll", w->queue);
 			break;
@@ -284,6 +289,9 @@ static void *worker_main(void *arg)
 				log_warn("queue %u: receive", w->queue);
 			}
 		}
+		/* Verdicts the kernel refused: again, packets or not. */
+		if (w->nfq.held_n)
+			ntfw_nfq_flush(&w->nfq);
 		t = now_ns();
 		ntfw_snap_serve(&w->snap, &w->engine.flows, t);
 		if (w->kq) {
@@ -291,9 +299,11 @@ static void *worker_main(void *arg)
 				eventfd_read(w->rec_fd, &v);
 			worker_records(w, t);
 		}
+		/* A burst of flows ending together ends a batch per turn,
+		 * the packets that came meanwhile served in between. */
 		if (t >= next_tick) {
-			ntfw_engine_tick(&w->engine, t);
-			next_tick = t + 1000000000ull;
+			expiring = ntfw_engine_tick(&w->engine, t);
+			next_tick = expiring ? t : t + 1000000000ull;
 		}
 	}
 	ntfw_engine_flush(&w->engine);

@@ -80,6 +80,50 @@ run "$T_TMP/eth.pcap" -c "$T_TMP/p.conf" | grep -q '"verdict":"drop","rule":"web
 # The flow's 5 packets to port 80 and its 3 replies: all the flow's.
 grep -q '^ntfw: stats: rule web drop packets=8 ' "$T_TMP/err" || fail "rule counter: $(cat "$T_TMP/err")"
 
+# Crafted captures: timestamps that run back, an orig_len past the IP
+# length, a fragmented UDP datagram.
+python3 - "$T_TMP" <<'PY' || fail "could not write the crafted captures"
+import struct, sys, socket
+d = sys.argv[1]
+C, S = socket.inet_aton("10.213.0.2"), socket.inet_aton("10.213.0.1")
+eth = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00"
+def ip4(src, dst, proto, body, frag=0, tot=None):
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, tot or 20 + len(body), 7, frag,
+                       64, proto, 0, src, dst) + body
+def tcp(src, dst, sp, dp, flags):
+    return ip4(src, dst, 6, struct.pack("!HHIIBBHHH", sp, dp, 1, 0, 0x50, flags, 8192, 0, 0))
+def cap(name, frames):
+    with open(f"{d}/{name}.pcap", "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for sec, p, olen in frames:
+            fr = eth + p
+            f.write(struct.pack("<IIII", 1700000000 + sec, 0, len(fr), olen or len(fr)) + fr)
+# Back in time: the reply 2 s after the SYN, then an ACK 5 s before it.
+cap("back", [(10, tcp(C, S, 4000, 80, 0x02), 0), (12, tcp(S, C, 80, 4000, 0x12), 0),
+             (5, tcp(C, S, 4000, 80, 0x10), 0)])
+# Two replies of 54 bytes, one said to have been 1,000,000 long.
+cap("len", [(1, tcp(C, S, 4001, 80, 0x02), 0), (1, tcp(S, C, 80, 4001, 0x12), 0),
+            (1, tcp(S, C, 80, 4001, 0x10), 1000000)])
+# A UDP datagram in two fragments (offset 0 with MF, then offset 16).
+udp = struct.pack("!HHHH", 5000, 53, 8 + 24, 0) + bytes(24)
+cap("frag", [(1, ip4(C, S, 17, udp[:16], 0x2000, 20 + 16), 0),
+             (1, ip4(C, S, 17, udp[16:], 2, 20 + 16), 0)])
+PY
+out=$(run "$T_TMP/back.pcap") || fail "back.pcap: $(cat "$T_TMP/err")"
+echo "$out" | grep -q '"first_ts":1700000010.000000,"last_ts":1700000012.000000,"duration":2.000000,' ||
+	fail "timestamps back: $out"
+grep -q 'timestamps-back=1 ' "$T_TMP/err" || fail "timestamps back not counted: $(cat "$T_TMP/err")"
+out=$(run "$T_TMP/len.pcap") || fail "len.pcap: $(cat "$T_TMP/err")"
+echo "$out" | grep -q '"var_wire_bytes_s2c":0,' || fail "orig_len trusted: $out"
+grep -q 'lengths-cut=1$' "$T_TMP/err" || fail "length not counted: $(cat "$T_TMP/err")"
+# The later fragment is judged alone (untracked): one record, with ports.
+out=$(run "$T_TMP/frag.pcap") || fail "frag.pcap: $(cat "$T_TMP/err")"
+assert_eq "records from frag.pcap" 1 "$(echo "$out" | wc -l)"
+echo "$out" | grep -q '"client_port":5000,"server_addr":"10.213.0.1","server_port":53,' ||
+	fail "fragment record: $out"
+echo "$out" | grep -q '"pkts_c2s":1,' || fail "later fragment in the flow: $out"
+grep -q 'untracked=1$' "$T_TMP/err" || fail "later fragment not untracked: $(cat "$T_TMP/err")"
+
 # Bad input: one line on stderr, exit 1.
 bad() {
 	local what=$1 want=$2 out rc

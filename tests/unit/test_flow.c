@@ -202,6 +202,60 @@ static void timeouts(void **state)
 	rig_free(&r);
 }
 
+/*
+ * A burst of flows timing out together ends a bounded number per tick:
+ * the worker serves packets between two ticks.  Every one ends in the
+ * end, each once, and a packet between two ticks still finds its flow.
+ */
+static void expire_bounded(void **state)
+{
+	const unsigned int nflows = 3 * NTFW_EXPIRE_BATCH + 17;
+	uint8_t b[PKT_MAX];
+	unsigned int i, ticks = 0, before;
+	struct rig r;
+	size_t n;
+
+	rig_init(&r, "timeout udp 5\n", 4096);
+	for (i = 0; i < nflows; i++) {
+		n = pkt_udp4(b, C, S, (uint16_t)(1024 + i), 53, 10);
+		feed(&r, b, n);
+	}
+	/* One flow more, younger: not due with the others. */
+	r.now += 2 * SEC;
+	n = pkt_udp4(b, C, S, 999, 53, 10);
+	feed(&r, b, n);
+	assert_int_equal(r.e.flows.used, nflows + 1);
+	r.now += 4 * SEC;
+	for (;;) {
+		before = r.ended.n;
+		ticks++;
+		if (!ntfw_engine_tick(&r.e, r.now))
+			break;
+		assert_int_equal(r.ended.n - before, NTFW_EXPIRE_BATCH);
+		/* A packet between two ticks: its flow is still there. */
+		if (ticks == 1) {
+			n = pkt_udp4(b, C, S, 999, 53, 10);
+			assert_int_equal(ntfw_engine_packet(&r.e, b, (uint32_t)n,
+					 (uint32_t)n, &(struct ntfw_meta){
+					 .hook = 1, .ts_ns = r.now }, NULL),
+					 NTFW_ACCEPT);
+		}
+	}
+	assert_true(r.ended.n - before <= NTFW_EXPIRE_BATCH);
+	assert_int_equal(ticks, nflows / NTFW_EXPIRE_BATCH + 1);
+	assert_int_equal(r.ended.n, nflows);
+	assert_int_equal(r.e.flows.expired, nflows);
+	assert_int_equal(r.e.flows.used, 1);
+	/* Nothing more due: the tick does nothing. */
+	assert_false(ntfw_engine_tick(&r.e, r.now));
+	assert_int_equal(r.ended.n, nflows);
+	/* The last one in its time. */
+	r.now += 6 * SEC;
+	assert_false(ntfw_engine_tick(&r.e, r.now));
+	assert_int_equal(r.ended.n, nflows + 1);
+	rig_free(&r);
+}
+
 /* A SYN flood from random sources: the table never holds more than its
  * bound; the oldest idle flows make room and are counted. */
 static void bound_under_flood(void **state)
@@ -933,6 +987,7 @@ int main(void)
 		cmocka_unit_test(tcp_port_reuse),
 		cmocka_unit_test(tcp_midstream),
 		cmocka_unit_test(timeouts),
+		cmocka_unit_test(expire_bounded),
 		cmocka_unit_test(bound_under_flood),
 		cmocka_unit_test(rate_per_src),
 		cmocka_unit_test(rate_burst_global),

@@ -4,6 +4,7 @@
  * read back attribute by attribute with libmnl, and packet messages as the
  * kernel writes them, read into struct ntfw_nfq_msg.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -189,6 +190,7 @@ static void verdict_short_buffer(void **state)
 /* ---- packet messages ---- */
 
 struct pkt_opts {
+	uint32_t id;		/* 0: 77 */
 	uint16_t type, queue;
 	bool no_hdr;
 	uint32_t caplen, cap_len_attr, skb_info, mark;
@@ -200,7 +202,7 @@ static struct nlmsghdr *pkt_msg(char *buf, const struct pkt_opts *o)
 {
 	static uint8_t data[600];
 	struct nfqnl_msg_packet_hdr ph = {
-		.packet_id = htonl(77),
+		.packet_id = htonl(o->id ? o->id : 77),
 		.hw_protocol = htons(0x0800),
 		.hook = NF_INET_LOCAL_OUT,
 	};
@@ -305,6 +307,280 @@ static void packet_not_ours(void **state)
 	assert_int_equal(ntfw_nfq_msg_parse(pkt_msg(buf, &o), QUEUE, &m), -1);
 }
 
+
+/* ---- verdicts in the order the kernel gets them ---- */
+
+/* A message as the queue sent it. */
+struct sent {
+	uint16_t type;		/* NFQNL_MSG_VERDICT or _BATCH */
+	uint32_t id, verdict;
+	bool mark;
+};
+
+static struct sink {
+	struct sent m[64];
+	unsigned int n;
+	unsigned int fail;	/* the next sends refused */
+	bool down;		/* every send refused */
+	unsigned int refused;
+	unsigned int verdict[64]; /* the callback's answer, by packet id */
+} sink;
+
+static ssize_t sink_send(struct ntfw_nfq *q, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	struct attrs t = { 0 };
+	const struct nfqnl_msg_verdict_hdr *vh;
+	struct sent *m;
+
+	if (sink.fail || sink.down) {
+		if (sink.fail)
+			sink.fail--;
+		sink.refused++;
+		errno = ENOBUFS;
+		return -1;
+	}
+	assert_true(mnl_nlmsg_ok(nlh, (int)len));
+	assert_true(sink.n < 64);
+	m = &sink.m[sink.n++];
+	m->type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	assert_int_equal(mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb,
+					&t), MNL_CB_OK);
+	vh = mnl_attr_get_payload(t.a[NFQA_VERDICT_HDR]);
+	m->id = ntohl(vh->id);
+	m->verdict = ntohl(vh->verdict);
+	m->mark = t.a[NFQA_MARK] != NULL;
+	return (ssize_t)len;
+}
+
+static unsigned int sink_cb(struct ntfw_nfq_msg *m, void *arg)
+{
+	unsigned int v = sink.verdict[m->id];
+
+	if (v == NF_REPEAT || v == NF_STOP + 100) {
+		m->set_mark = true;
+		m->new_mark = FASTPATH;
+		return v == NF_REPEAT ? NF_REPEAT : NF_ACCEPT;
+	}
+	return v;
+}
+
+static void sink_queue(struct ntfw_nfq *q)
+{
+	memset(&sink, 0, sizeof(sink));
+	memset(q, 0, sizeof(*q));
+	q->queue = QUEUE;
+	q->cb = sink_cb;
+	q->send = sink_send;
+}
+
+/* Packet @id queued to us: its verdict as the callback decides. */
+static void sink_packet(struct ntfw_nfq *q, uint32_t id)
+{
+	char buf[2048];
+	struct pkt_opts o = { .id = id, .caplen = 40 };
+	struct nlmsghdr *nlh = pkt_msg(buf, &o);
+
+	assert_int_equal(ntfw_nfq_input(q, buf, nlh->nlmsg_len, 0), 1);
+}
+
+static void assert_sent(unsigned int i, uint16_t type, uint32_t id,
+			uint32_t verdict)
+{
+	assert_true(i < sink.n);
+	assert_int_equal(sink.m[i].type, type);
+	assert_int_equal(sink.m[i].id, id);
+	assert_int_equal(sink.m[i].verdict, verdict);
+}
+
+/*
+ * A hand-off (NF_REPEAT) or a marked accept is sent at once, the accepts
+ * of the earlier packets that wait for a batch first: the kernel lets
+ * the packets go in their order.
+ */
+static void order_batch_first(void **state)
+{
+	struct ntfw_nfq q;
+
+	sink_queue(&q);
+	sink.verdict[1] = sink.verdict[2] = sink.verdict[5] = NF_ACCEPT;
+	sink.verdict[3] = NF_REPEAT;
+	sink.verdict[4] = NF_STOP + 100; /* accept with a mark */
+	sink_packet(&q, 1);
+	sink_packet(&q, 2);
+	assert_int_equal(sink.n, 0); /* waiting for the batch */
+	sink_packet(&q, 3);
+	assert_int_equal(sink.n, 2);
+	assert_sent(0, NFQNL_MSG_VERDICT_BATCH, 2, NF_ACCEPT);
+	assert_sent(1, NFQNL_MSG_VERDICT, 3, NF_REPEAT);
+	assert_true(sink.m[1].mark);
+	sink_packet(&q, 4);
+	/* No batch was waiting: the marked accept alone. */
+	assert_int_equal(sink.n, 3);
+	assert_sent(2, NFQNL_MSG_VERDICT, 4, NF_ACCEPT);
+	assert_true(sink.m[2].mark);
+	sink_packet(&q, 5);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 4);
+	assert_sent(3, NFQNL_MSG_VERDICT_BATCH, 5, NF_ACCEPT);
+	/* Nothing waits: a flush sends nothing. */
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 4);
+}
+
+/*
+ * A drop the kernel refused is held and sent again; no batch accept may
+ * cover it meanwhile (a batch accepts every waiting id up to its own), so
+ * the accepts after it are held too, then sent alone, in order.
+ */
+static void refused_drop_held(void **state)
+{
+	struct ntfw_nfq q;
+	unsigned int i;
+
+	sink_queue(&q);
+	for (i = 1; i < 64; i++)
+		sink.verdict[i] = NF_ACCEPT;
+	sink.verdict[2] = NF_DROP;
+	sink_packet(&q, 1);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 1);
+	assert_sent(0, NFQNL_MSG_VERDICT_BATCH, 1, NF_ACCEPT);
+	sink.down = true;
+	sink_packet(&q, 2);
+	sink_packet(&q, 3);
+	sink_packet(&q, 4);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, 1);
+	assert_int_equal(q.held_n, 3);
+	assert_int_equal(q.verdicts_held, 3);
+	assert_int_equal(q.batch_n, 0);
+	assert_true(sink.refused >= 3);
+	/* The kernel takes messages again: the drop first. */
+	sink.down = false;
+	sink_packet(&q, 5);
+	assert_int_equal(q.held_n, 0);
+	assert_int_equal(sink.n, 5);
+	assert_sent(1, NFQNL_MSG_VERDICT, 2, NF_DROP);
+	assert_sent(2, NFQNL_MSG_VERDICT, 3, NF_ACCEPT);
+	assert_sent(3, NFQNL_MSG_VERDICT, 4, NF_ACCEPT);
+	assert_sent(4, NFQNL_MSG_VERDICT, 5, NF_ACCEPT);
+	/* Batches again. */
+	sink_packet(&q, 6);
+	sink_packet(&q, 7);
+	assert_int_equal(sink.n, 5);
+	ntfw_nfq_flush(&q);
+	assert_sent(5, NFQNL_MSG_VERDICT_BATCH, 7, NF_ACCEPT);
+	/* One refusal, then taken: the retry at once is enough. */
+	sink.fail = 1;
+	sink_packet(&q, 2);
+	assert_int_equal(q.held_n, 0);
+	assert_sent(6, NFQNL_MSG_VERDICT, 2, NF_DROP);
+	assert_int_equal(q.verdicts_lost, 0);
+}
+
+/* Past the verdicts it can hold: counted, and still no batch sent. */
+static void refused_overflow_counted(void **state)
+{
+	struct ntfw_nfq q;
+	unsigned int i, n = NTFW_NFQ_HELD_MAX + 3;
+
+	sink_queue(&q);
+	sink.down = true;
+	sink.verdict[1] = NF_DROP;
+	for (i = 2; i <= n; i++)
+		sink.verdict[i] = NF_ACCEPT;
+	for (i = 1; i <= n; i++)
+		sink_packet(&q, i);
+	ntfw_nfq_flush(&q);
+	assert_int_equal(q.held_n, NTFW_NFQ_HELD_MAX);
+	assert_int_equal(q.verdicts_lost, 3);
+	assert_int_equal(sink.n, 0);
+	sink.down = false;
+	ntfw_nfq_flush(&q);
+	assert_int_equal(sink.n, NTFW_NFQ_HELD_MAX);
+	assert_sent(0, NFQNL_MSG_VERDICT, 1, NF_DROP);
+	for (i = 0; i < sink.n; i++)
+		assert_int_equal(sink.m[i].type, NFQNL_MSG_VERDICT);
+}
+
+/* An error message (or ack, @error 0) with sequence number @seq. */
+static size_t err_msg(char *buf, uint32_t seq, int error)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e;
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = seq;
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = error;
+	e->msg.nlmsg_seq = seq;
+	e->msg.nlmsg_type = NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_VERDICT;
+	return nlh->nlmsg_len;
+}
+
+/*
+ * Waiting for the answer to configuration message 5: the kernel's
+ * refusal of an earlier verdict (sequence number 0), or a late answer to
+ * message 4, is not that answer; the packets around it are answered.
+ */
+static void ack_matches_seq(void **state)
+{
+	char buf[4096];
+	struct pkt_opts o = { .id = 9, .caplen = 40 };
+	struct ntfw_nfq q;
+	size_t n;
+
+	sink_queue(&q);
+	sink.verdict[9] = NF_DROP;
+	q.seq = 5;
+	n = err_msg(buf, 0, -ENOENT);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	assert_int_equal(q.send_errors, 1);
+	n = err_msg(buf, 4, -EINVAL);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	n = err_msg(buf, 4, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	/* A stray error, then a packet, in one datagram. */
+	n = err_msg(buf, 0, -ENOENT);
+	n += pkt_msg(buf + n, &o)->nlmsg_len;
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 1);
+	assert_int_equal(sink.n, 1);
+	assert_sent(0, NFQNL_MSG_VERDICT, 9, NF_DROP);
+	/* The answer itself: an ack, or the refusal. */
+	n = err_msg(buf, 5, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), 0);
+	n = err_msg(buf, 5, -EOPNOTSUPP);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, q.seq), -EOPNOTSUPP);
+	/* Outside a wait, the ack of 5 come late is no error either. */
+	n = err_msg(buf, 5, 0);
+	assert_int_equal(ntfw_nfq_input(&q, buf, n, 0), 1);
+	assert_int_equal(q.bad_msgs, 0);
+}
+
+/* The kernel could not send ids 3 and 4 (socket buffer full): counted
+ * from the gap, whatever became of them. */
+static void id_gaps_counted(void **state)
+{
+	struct ntfw_nfq q;
+
+	sink_queue(&q);
+	sink.verdict[1] = sink.verdict[2] = sink.verdict[5] = NF_ACCEPT;
+	sink.verdict[6] = sink.verdict[9] = NF_ACCEPT;
+	sink_packet(&q, 1);
+	sink_packet(&q, 2);
+	assert_int_equal(q.id_gaps, 0);
+	sink_packet(&q, 5);
+	assert_int_equal(q.id_gaps, 2);
+	sink_packet(&q, 6);
+	assert_int_equal(q.id_gaps, 2);
+	sink_packet(&q, 9);
+	assert_int_equal(q.id_gaps, 4);
+	/* The packets are answered all the same. */
+	ntfw_nfq_flush(&q);
+	assert_sent(0, NFQNL_MSG_VERDICT_BATCH, 9, NF_ACCEPT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +592,11 @@ int main(void)
 		cmocka_unit_test(packet_gso),
 		cmocka_unit_test(packet_ct),
 		cmocka_unit_test(packet_not_ours),
+		cmocka_unit_test(order_batch_first),
+		cmocka_unit_test(refused_drop_held),
+		cmocka_unit_test(refused_overflow_counted),
+		cmocka_unit_test(ack_matches_seq),
+		cmocka_unit_test(id_gaps_counted),
 	};
 
 	return cmocka_run_group_tests_name("nfq", tests, NULL, NULL);
