@@ -138,6 +138,13 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
 	$(Q)bench/run.sh
 
+# Soak: mixed traffic and a reload a second for SOAK_SECONDS; not part
+# of check (tests/netns/soak_short runs 15 s of it there).
+SOAK_SECONDS ?= 60
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)SOAK_SECONDS=$(SOAK_SECONDS) bash tests/soak.sh
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo.sh
@@ -174,7 +181,7 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzz fuzz-run deps check kmod-check bench demo install uninstall clean
+.PHONY: all tests fuzz fuzz-run deps check kmod-check bench soak demo install uninstall clean
 .SECONDARY:
 
 -include $(wildcard $(B)/*.d)
