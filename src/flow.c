@@ -701,13 +701,16 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 			return TCP_INVALID;
 	} else if (!in_win || !ack_ok) {
 		/*
-		 * Picked up mid-stream, the window scale is unknown, so the
-		 * windows are guesses: believe the sequence numbers of a
-		 * segment whose ACK is right (a blind sender cannot know it),
-		 * as long as it does not open or close anything.
+		 * Picked up mid-stream (after a restart, or an eviction),
+		 * the window scale and what was in flight are unknown, so
+		 * the windows are guesses: be liberal, as conntrack is with
+		 * the connections it picks up (IP_CT_TCP_FLAG_BE_LIBERAL),
+		 * or a window update the guess rules out stalls the
+		 * connection for good.  What closes it must still be in the
+		 * window, and what opens it is never taken here.
 		 */
-		if (!(tt->state & NTFW_FS_MIDSTREAM) || !ack_ok ||
-		    (fl & (NTFW_TCP_SYN | NTFW_TCP_FIN)))
+		if (!(tt->state & NTFW_FS_MIDSTREAM) || (fl & NTFW_TCP_SYN) ||
+		    ((fl & NTFW_TCP_FIN) && !in_win))
 			return TCP_INVALID;
 		learnt = true;
 	}
@@ -718,7 +721,9 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 		s->maxwin = win;
 	if (after(end, s->end))
 		s->end = end;
-	if ((fl & NTFW_TCP_ACK) && ack == p->tcp_ack) {
+	/* An ACK taken liberally (a pickup's guess ruled it out) moves no
+	 * bound: a forged one must not block the real RST or window. */
+	if ((fl & NTFW_TCP_ACK) && ack == p->tcp_ack && ack_ok) {
 		if (!(tt->tdir[dir] & NTFW_TD_MAXACK) || after(ack, s->maxack))
 			s->maxack = ack;
 		tt->tdir[dir] |= NTFW_TD_MAXACK;
@@ -729,7 +734,7 @@ static enum tcp_res tcp_window(struct tcp_track *tt, const struct ntfw_pkt *p,
 	/* ... and counts once: the next segment grows it by its own bytes. */
 	if (learnt && after(end, s->maxend))
 		s->maxend = end;
-	if (after(ack + win, r->maxend - 1)) {
+	if (ack_ok && after(ack + win, r->maxend - 1)) {
 		r->maxend = ack + win;
 		if (!win)
 			r->maxend++; /* room for a zero-window probe */
