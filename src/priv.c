@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -129,6 +130,10 @@ static int san_extra(scmp_filter_ctx ctx)
 
 	for (i = 0; !rc && i < sizeof(san_calls) / sizeof(san_calls[0]); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, san_calls[i], 0);
+	/* A report asks whether stderr is a terminal (colours). */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				      SCMP_A1(SCMP_CMP_EQ, TCGETS));
 	return rc;
 }
 #else
