@@ -3,10 +3,13 @@
 # Run every test tier: cmocka unit tests, command-line tests, netns tests.
 # One line per test; the last line is "check: N passed, N failed".
 # A test exits 0 (pass), 77 (skip: its output says why) or anything else.
+# BUILD names the build to test (default build/; `make check SAN=1` passes
+# build-san/ and NTFW_SAN=1).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
-LOGDIR=${LOGDIR:-$TOP/build/test-logs}
+export BUILD=${BUILD:-$TOP/build}
+LOGDIR=${LOGDIR:-$BUILD/test-logs}
 mkdir -p "$LOGDIR"
 pass=0 fail=0 skipped=0
 failed=()
@@ -36,10 +39,16 @@ run_one() {
 	esac
 }
 
+# skip_one NAME REASON: a tier this run does not run.
+skip_one() {
+	skipped=$((skipped + 1))
+	printf 'SKIP  %-40s %s\n' "$1" "$2"
+}
+
 filter=${1:-}
 # Namespaces that other runs on this machine own are not ours to judge.
 before=$(ip netns list 2>/dev/null | awk '/^ntfwt-/ {print $1}' | sort)
-for t in build/test_*; do
+for t in "$BUILD"/test_*; do
 	[ -x "$t" ] && [[ $t != *.* ]] || continue
 	n=unit/$(basename "$t")
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" "$t"
@@ -47,7 +56,12 @@ done
 # Short fuzzing runs: long ones are `make fuzz-run`.
 for f in fuzz_parse fuzz_conf; do
 	n=fuzz/$f
-	[[ -z $filter || $n == *$filter* ]] && run_one "$n" tests/fuzz/run.sh "$f"
+	[[ -z $filter || $n == *$filter* ]] || continue
+	if [ -n "${NTFW_SAN:-}" ]; then
+		skip_one "$n" "sanitizer run: the fuzzers are ASan/UBSan builds of their own"
+	else
+		run_one "$n" tests/fuzz/run.sh "$f"
+	fi
 done
 for t in tests/cli/*.sh tests/netns/*.sh; do
 	[ -e "$t" ] || continue
@@ -57,7 +71,13 @@ for t in tests/cli/*.sh tests/netns/*.sh; do
 done
 # Debian's kernel under qemu: its own tier, one boot for all its checks.
 n=vm/kernel
-[[ -z $filter || $n == *$filter* ]] && run_one "$n" tests/vm/run.sh
+if [[ -n $filter && $n != *$filter* ]]; then
+	:
+elif [ -n "${NTFW_SAN:-}" ]; then
+	skip_one "$n" "sanitizer run: the qemu (TCG) tier takes minutes; the normal check runs it"
+else
+	run_one "$n" tests/vm/run.sh
+fi
 # A test names its namespaces ntfwt-PID-N after its own PID: one whose test
 # is gone, and that was not there before this run, was left behind.
 leftover=
