@@ -137,7 +137,10 @@ udp_send 20000
 udp_send 20000
 wait "$PING_PID"
 got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T_TMP/ping.log")
-assert_eq "pings answered while the FIFO is full" 40 "$got"
+# A stalled writer would stall every worker: no ping answered.  A few
+# may share the fate of the burst's datagrams in a full queue (more so
+# under the sanitizers), which is not a stall.
+assert_ge "pings answered while the FIFO is full (of 40)" 30 "$got"
 ntfw_stats
 # (The kernel may lose a few datagrams of the burst before the queue.)
 assert_ge "no-udp counter" 30000 "$(rule_pkts no-udp)"
