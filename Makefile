@@ -97,6 +97,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZERS := fuzz_parse fuzz_conf fuzz_capture fuzz_ctl fuzz_kring
 FUZZ_LIBS_fuzz_capture := src/priv.c -lpcap $(JANSSON_LIBS) -lcap-ng -lseccomp
 FUZZ_LIBS_fuzz_ctl := src/ctlproto.c $(JANSSON_LIBS)
+FUZZ_LIBS_fuzz_kring := $(JANSSON_LIBS)
 
 $(B)/fuzz/%: tests/fuzz/%.c $(wildcard src/*.c src/*.h tests/unit/pkt.h)
 	@mkdir -p $(B)/fuzz
