@@ -13,7 +13,7 @@ NS = 1000 * 10**9
 
 def hdr(mode=0, steps=0, gone_at=7, nrec_log=4, magic=MAGIC, version=VERSION,
         rec_size=96, nrec=16, off=0, prod=0, dropped=0, prod_step=0):
-    return struct.pack("<BBBBIIIIIQQI", mode, steps, gone_at, nrec_log, magic,
+    return struct.pack("<BBBBIIIIIQQI4x", mode, steps, gone_at, nrec_log, magic,
                        version, rec_size, nrec, off, prod, dropped, prod_step)
 
 
@@ -46,10 +46,10 @@ put("udp-icmp", hdr(nrec_log=2) + rec(2, proto=17, ip_len=48, payload=20,
                                       rflags=0x03) +
     rec(3, proto=1, ip_len=28, icmp=(8, 0)) +
     rec(3, rev=True, proto=1, ip_len=28, icmp=(0, 0)))
-put("bad", hdr(nrec_log=2) + rec(0, family=5) + rec(0, payload=40) +
+put("bad", hdr(nrec_log=2) + rec(aim=False, family=5) + rec(0, payload=40) +
     rec(0, ip_len=70000) + rec(0, payload=60000, ip_len=60040, gso_size=1))
 put("unknown", hdr(nrec_log=1) + rec(aim=False) + rec(aim=False, family=6))
-put("gone", hdr(steps=3, gone_at=1, prod_step=1) + b"".join(tcp))
+put("gone", hdr(steps=3, gone_at=1) + b"".join(tcp))
 put("resync", hdr(mode=0x80, dropped=1 << 40) + b"".join(tcp))
 put("two-workers", hdr(mode=0x04, nrec_log=3) + b"".join(tcp))
 put("bad-version", hdr(mode=0x01, version=2) + b"".join(tcp))
