@@ -97,22 +97,29 @@ $(B)/test_ctl: $(B)/test_ctl.o $(B)/ctlproto.o
 tests: $(UNIT_TESTS:%=$(B)/%)
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, and
-# `make fuzz-run FUZZ_SECONDS=600` runs each for that long.
+# `make fuzz FUZZ_SECONDS=600` also runs each for that long (fuzz-run:
+# 60 s each).  A harness's sources and libraries besides CORE are in
+# FUZZ_LIBS_<name>.
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	      -std=gnu11 -D_GNU_SOURCE -iquote src
-FUZZ_SECONDS ?= 60
-FUZZERS := fuzz_parse fuzz_conf
+	      -std=gnu11 -D_GNU_SOURCE -iquote src $(JANSSON_CFLAGS)
+FUZZERS := fuzz_parse fuzz_conf fuzz_capture fuzz_ctl fuzz_kring
+FUZZ_LIBS_fuzz_capture := src/priv.c -lpcap $(JANSSON_LIBS) -lcap-ng -lseccomp
+FUZZ_LIBS_fuzz_ctl := src/ctlproto.c $(JANSSON_LIBS)
+FUZZ_LIBS_fuzz_kring := $(JANSSON_LIBS)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE:%=src/%.c) $(wildcard src/*.h)
+$(B)/fuzz/%: tests/fuzz/%.c $(wildcard src/*.c src/*.h tests/unit/pkt.h)
 	@mkdir -p $(B)/fuzz
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE:%=src/%.c)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE:%=src/%.c) $(FUZZ_LIBS_$*)
 
 fuzz: $(FUZZERS:%=$(B)/fuzz/%)
-
-fuzz-run: fuzz
+ifneq ($(FUZZ_SECONDS),)
 	$(Q)for f in $(FUZZERS); do FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $$f || exit 1; done
+endif
+
+fuzz-run:
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
 
 # Debian packages the build and the tests need; installed when missing.
 deps:
@@ -126,7 +133,7 @@ check: deps
 	$(Q)BUILD=$(abspath $(B)) NTFW_SAN=1 tests/run.sh
 else
 check: deps
-	$(Q)$(MAKE) --no-print-directory all tests fuzz
+	$(Q)$(MAKE) --no-print-directory all tests fuzz FUZZ_SECONDS=
 	$(Q)tests/run.sh
 endif
 

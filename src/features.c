@@ -39,6 +39,9 @@
 #include <netinet/in.h>
 
 #include "features.h"
+
+/* Bytes of a frame, at most, for the wire-length variance. */
+#define NTFW_WIRE_MAX (1u << 20)
 #include "parse.h"
 
 /* The flow (flow.c) must fit in 576 bytes: 416 of them are ours. */
@@ -672,8 +675,18 @@ void ntfw_features_update(struct ntfw_features *f, const struct ntfw_pkt *p,
 	med_add(f, dir ? 1 : 0, p->ip_len);
 	d->pkts++;
 	d->bytes += p->ip_len;
+	/*
+	 * A capture's frame length is whatever its record says (up to
+	 * 4 GiB), and its square would wrap the sum of squares into a
+	 * variance of 2^64: no frame is longer than a 1 MiB GSO packet, and
+	 * the sum stops at its maximum (2^24 such frames) rather than wrap.
+	 */
+	if (wire_len > NTFW_WIRE_MAX)
+		wire_len = NTFW_WIRE_MAX;
 	d->wire_sum += wire_len;
-	d->wire_sumsq += (uint64_t)wire_len * wire_len;
+	if (__builtin_add_overflow(d->wire_sumsq, (uint64_t)wire_len * wire_len,
+				   &d->wire_sumsq))
+		d->wire_sumsq = UINT64_MAX;
 	if (!(p->flags & NTFW_PKT_L4))
 		return; /* a later fragment: no transport header */
 	tcp = p->proto == IPPROTO_TCP;
@@ -745,7 +758,7 @@ static uint64_t variance(const struct ntfw_feat_dir *d)
 {
 	unsigned __int128 n = d->pkts, s = d->wire_sum, q = d->wire_sumsq;
 
-	if (d->pkts < 2)
+	if (d->pkts < 2 || n * q < s * s)
 		return 0;
 	/* population variance, floor: (n * sum(x^2) - sum(x)^2) / n^2 */
 	return (uint64_t)((n * q - s * s) / (n * n));

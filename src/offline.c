@@ -291,6 +291,23 @@ static void one_frame(struct offline *o, uint64_t ts_ns, const uint8_t *d,
 			   len > (uint32_t)off ? len - (uint32_t)off : 0, &m, NULL);
 }
 
+/*
+ * A frame's time in ns, from a record's time as libpcap gives it.  A pcap
+ * file's seconds are unsigned 32 bits, which libpcap reads as signed in a
+ * file of this host's byte order (a date past 2038 comes negative): count
+ * them as the file means them.  A fraction of a second out of its range
+ * is a damaged field, which libpcap scales with or without a sign by the
+ * file's byte order: the second alone counts, in both readers alike.
+ */
+static uint64_t ts_of(int64_t sec, int64_t nsec)
+{
+	uint64_t s = sec < 0 ? (uint64_t)sec + (1ull << 32) : (uint64_t)sec;
+
+	if (nsec < 0 || nsec >= 1000000000)
+		nsec = 0;
+	return s * 1000000000ull + (uint64_t)nsec;
+}
+
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
 #define PCAP_FILE_HDR 24
@@ -404,12 +421,31 @@ static int read_mapped(struct offline *o, pcap_t *pc, FILE *f)
 			ret = PCAP_ERROR;
 			break;
 		}
-		one_frame(o, (uint64_t)sec * 1000000000ull + (uint64_t)frac * mult,
+		one_frame(o, ts_of(sec, (int64_t)frac * (int64_t)mult),
 			  p, caplen > snap ? snap : caplen, len);
 		p += caplen;
 	}
 	munmap((void *)map, size);
 	return ret;
+}
+
+/*
+ * The frames libpcap reads itself (pcapng, a pipe, what read_mapped()
+ * leaves to it).  Returns what pcap_next_ex() last did: PCAP_ERROR with
+ * o->err set, or the end of the file.
+ */
+static int read_pcap(struct offline *o, pcap_t *pc)
+{
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	int rc;
+
+	while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
+		one_frame(o, ts_of(h->ts.tv_sec, h->ts.tv_usec), /* nano */
+			  d, h->caplen, h->len);
+	if (rc == PCAP_ERROR)
+		snprintf(o->err, sizeof(o->err), "%s", pcap_geterr(pc));
+	return rc;
 }
 
 int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
@@ -419,8 +455,6 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 	struct offline o = { .fmt = fmt, .conf = conf };
 	struct ntfw_stats *sp;
 	struct ntfw_engine e;
-	struct pcap_pkthdr *h;
-	const u_char *d;
 	static char obuf[1u << 20];
 	pcap_t *pc;
 	FILE *f;
@@ -473,14 +507,8 @@ int ntfw_offline_run(const char *path, const struct ntfw_conf *conf,
 	if (ntfw_priv_offline())
 		exit(1);
 	rc = read_mapped(&o, pc, f);
-	if (rc == 0) {
-		while ((rc = pcap_next_ex(pc, &h, &d)) == 1)
-			one_frame(&o, (uint64_t)h->ts.tv_sec * 1000000000ull +
-					      (uint64_t)h->ts.tv_usec, /* nano */
-				  d, h->caplen, h->len);
-		if (rc == PCAP_ERROR)
-			snprintf(o.err, sizeof(o.err), "%s", pcap_geterr(pc));
-	}
+	if (rc == 0)
+		rc = read_pcap(&o, pc);
 	if (rc == PCAP_ERROR) {
 		/* Report what was read, then the error. */
 		writer_drain(&o);

@@ -53,14 +53,15 @@ for t in "$BUILD"/test_*; do
 	n=unit/$(basename "$t")
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" "$t"
 done
-# Short fuzzing runs: long ones are `make fuzz-run`.
-for f in fuzz_parse fuzz_conf; do
-	n=fuzz/$f
+# Short fuzzing runs, each after replaying its corpus: long ones are
+# `make fuzz FUZZ_SECONDS=N`.
+for f in fuzz_parse:20 fuzz_conf:20 fuzz_capture:15 fuzz_ctl:10 fuzz_kring:15; do
+	n=fuzz/${f%:*}
 	[[ -z $filter || $n == *$filter* ]] || continue
 	if [ -n "${NTFW_SAN:-}" ]; then
 		skip_one "$n" "sanitizer run: the fuzzers are ASan/UBSan builds of their own"
 	else
-		run_one "$n" tests/fuzz/run.sh "$f"
+		FUZZ_SECONDS=${f#*:} run_one "$n" tests/fuzz/run.sh "${f%:*}"
 	fi
 done
 for t in tests/cli/*.sh tests/netns/*.sh; do

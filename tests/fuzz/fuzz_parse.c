@@ -20,7 +20,7 @@ static const char policy[] =
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ntfw_pkt p = { .hook = data[0] & 7 };
+	struct ntfw_pkt p = { 0 };
 	unsigned int idx;
 
 	if (!conf && ntfw_conf_parse("fuzz", policy, sizeof(policy) - 1, &conf,
@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (size < 1)
 		return 0;
+	p.hook = data[0] & 7;
 	/* First byte: hook; the rest is the packet, also seen truncated. */
 	if (ntfw_parse(data + 1, size - 1, size - 1, &p) == NTFW_PKT_OK) {
 		ntfw_policy_eval(conf, &p, NULL, &idx);

@@ -12,6 +12,14 @@ work=$(mktemp -d "/tmp/ntfw-$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "$TOP/tests/fuzz/corpus/${name#fuzz_}/." "$work/"
 cd "$TOP/build/fuzz" || exit 1
-"$bin" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=4096 -timeout=10 \
-	-print_final_stats=1 "$work" 2>&1 | tail -n 25
+# Captures are larger than single packets; seeds stay below 20 KB.
+case $name in
+fuzz_capture) max_len=20480 ;;
+*) max_len=4096 ;;
+esac
+dict=()
+[ -f "$TOP/tests/fuzz/${name#fuzz_}.dict" ] &&
+	dict=(-dict="$TOP/tests/fuzz/${name#fuzz_}.dict")
+"$bin" -max_total_time="${FUZZ_SECONDS:-20}" -max_len=$max_len -timeout=10 \
+	"${dict[@]}" -print_final_stats=1 "$work" 2>&1 | tail -n 25
 exit "${PIPESTATUS[0]}"
