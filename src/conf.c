@@ -928,10 +928,15 @@ static int port_add(struct parser *ps, const struct tok *t, void *arg)
 
 	if (parse_range(ps, t, "port", 65535, &lo, &hi))
 		return -1;
-	v = realloc(p->v, (p->n + 1) * sizeof(*v));
-	if (!v) {
-		perr(ps, t, "out of memory");
-		return -1;
+	/* Grown by doubling (capacity: the next power of two of n): a
+	 * list of 350,000 ports must not cost 350,000 copies. */
+	v = p->v;
+	if (!(p->n & (p->n - 1))) {
+		v = realloc(p->v, (p->n ? 2 * p->n : 1) * sizeof(*v));
+		if (!v) {
+			perr(ps, t, "out of memory");
+			return -1;
+		}
 	}
 	v[p->n].lo = (uint16_t)lo;
 	v[p->n].hi = (uint16_t)hi;
