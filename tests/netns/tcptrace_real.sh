@@ -32,7 +32,12 @@ REFRAME=$TOP/tests/netns/pcap_reframe.py
 # Keep it minimal: every entry is a known disagreement, to be removed once
 # fixed (the comparison prints UNUSED for entries that allowed nothing).
 cat >"$T_TMP/allow" <<'EOF'
-# (empty: no known disagreement)
+# Captured after the losses (the receiver's side, c0), a burst can leave
+# more holes and segment sizes in flight than the constant-memory
+# tracking holds (doc/features.md, "Limits"): ACKs of data sent into a
+# hole it had to take as sent give tcptrace an RTT sample that ntfw takes
+# as spoilt, or the reverse (2 of about 45 in 1 run of about 10).
+rtt_samples_s2c loss.c0.* more holes in flight than the tracking holds
 EOF
 
 # C (c0) -- (r0) R (r1) -- (s0) S: the router drops packets between the
