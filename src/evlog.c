@@ -29,6 +29,7 @@
 #include "log.h"
 #include "parse.h"
 #include "policy.h"
+#include "record.h"
 
 /* ---- the ring ---- */
 
@@ -242,22 +243,6 @@ static size_t put_end(char *buf, size_t size, size_t n)
 	return n + 2;
 }
 
-static const char *proto_name(uint8_t proto, char *buf, size_t size)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	}
-	snprintf(buf, size, "%u", proto);
-	return buf;
-}
-
 void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 		     struct ntfw_ifcache *ifc, const struct ntfw_pkt *p,
 		     unsigned int rule, unsigned int pstate)
@@ -313,7 +298,7 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 		n += (size_t)snprintf(line + n, size - n,
 				      ",\"family\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\"",
 				      p->family,
-				      proto_name(p->proto, pb, sizeof(pb)),
+				      ntfw_record_proto(p->proto, pb, sizeof(pb)),
 				      sa, p->sport, da, p->dport,
 				      ntfw_pstate_name(pstate));
 		if (n >= size)

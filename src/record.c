@@ -18,7 +18,7 @@
 	"family,proto,client_addr,client_port,server_addr,server_port,"   \
 	"midstream,end,first_ts,last_ts,duration,verdict,rule"
 
-static const char *proto_name(uint8_t proto, char *buf, size_t size)
+const char *ntfw_record_proto(uint8_t proto, char *buf, size_t size)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -129,7 +129,7 @@ size_t ntfw_record_format(const struct ntfw_flow *f,
 	char ca[INET6_ADDRSTRLEN], sa[INET6_ADDRSTRLEN], pb[8];
 	int af = f->family == 6 ? AF_INET6 : AF_INET;
 	uint64_t dur = f->last_ns - f->first_ns;
-	const char *proto = proto_name(f->proto, pb, sizeof(pb));
+	const char *proto = ntfw_record_proto(f->proto, pb, sizeof(pb));
 	bool mid = f->state & NTFW_FS_MIDSTREAM;
 	const char *verdict = ntfw_verdict_name(f->verdict);
 	struct out o = { .buf = buf, .size = size };
