@@ -49,8 +49,10 @@ filter=${1:-}
 # Namespaces that other runs on this machine own are not ours to judge.
 before=$(ip netns list 2>/dev/null | awk '/^ntfwt-/ {print $1}' | sort)
 for t in "$BUILD"/test_*; do
-	[ -x "$t" ] && [[ $t != *.* ]] || continue
 	n=unit/$(basename "$t")
+	# Binaries only (not test_x.o, test_x.d): judged by the file's own
+	# name, since the build's path may hold a dot (mktemp -d).
+	[ -x "$t" ] && [[ $n != *.* ]] || continue
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" "$t"
 done
 # Short fuzzing runs, each after replaying its corpus: long ones are
