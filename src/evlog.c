@@ -125,17 +125,15 @@ void ntfw_evring_pop(struct ntfw_evring *r)
 #define SLOT_MALFORMED (RULE_SLOTS + 2)
 #define NSLOTS (RULE_SLOTS + 3)
 
+/* Shared by the workers: the limit holds for the whole daemon, however
+ * many queues the drops come through.  Atomic, never locked. */
 struct drop_slot {
-	uint64_t sec;		/* the second counted */
-	uint32_t n;		/* lines written in it */
+	uint64_t word;		/* second << 32 | lines written in it */
 	uint64_t suppressed;	/* not written since the last that was */
 };
 
 struct evq {
 	struct ntfw_evring ring;
-	/* The worker's alone. */
-	const struct ntfw_conf *conf;	/* the rules the slots count */
-	struct drop_slot slot[NSLOTS];
 	/* The writer's alone. */
 	uint64_t lost_reported;
 };
@@ -172,6 +170,10 @@ static struct evlog {
 	uint64_t lines;		/* written */
 	uint64_t dropped;	/* not written: the file would not take them */
 	uint64_t reopens;	/* ntfw_evlog_reopen()'s */
+
+	/* Drop lines a second, per rule (atomic). */
+	const struct ntfw_conf *slot_conf;	/* the rules the slots count */
+	struct drop_slot slot[NSLOTS];
 } L = {
 	.dmu = PTHREAD_MUTEX_INITIALIZER,
 	.mu = PTHREAD_MUTEX_INITIALIZER,
@@ -243,6 +245,23 @@ static size_t put_end(char *buf, size_t size, size_t n)
 	return n + 2;
 }
 
+/* Count a line in @s for second @sec unless @limit were written in it. */
+static bool drop_take(struct drop_slot *s, uint32_t sec, uint32_t limit)
+{
+	uint64_t old = __atomic_load_n(&s->word, __ATOMIC_RELAXED), nw;
+	uint32_t n;
+
+	do {
+		n = (uint32_t)(old >> 32) == sec ? (uint32_t)old : 0;
+		if (n >= limit)
+			return false;
+		nw = (uint64_t)sec << 32 | (n + 1);
+	} while (!__atomic_compare_exchange_n(&s->word, &old, nw, true,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
 void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 		     struct ntfw_ifcache *ifc, const struct ntfw_pkt *p,
 		     unsigned int rule, unsigned int pstate)
@@ -251,18 +270,30 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 	const size_t size = sizeof(line) - 2;	/* "}\n" always fits */
 	struct drop_slot *s;
 	const char *name;
+	uint64_t sec, suppressed;
 	unsigned int i;
-	uint64_t sec;
 	size_t n;
 	struct evq *e;
 
 	if (q >= L.nq || !conf->log_drops || !ntfw_evlog_on())
 		return;
 	e = &L.q[q];
-	/* Rule numbers mean other rules after a reload: start again. */
-	if (e->conf != conf) {
-		memset(e->slot, 0, sizeof(e->slot));
-		e->conf = conf;
+	/* Rule numbers mean other rules after a reload: start again (the
+	 * worker that sees the new rules first clears the slots; a line a
+	 * worker counts meanwhile only moves a second's count). */
+	if (__atomic_load_n(&L.slot_conf, __ATOMIC_ACQUIRE) != conf) {
+		const struct ntfw_conf *old = __atomic_load_n(&L.slot_conf,
+							       __ATOMIC_ACQUIRE);
+
+		if (__atomic_compare_exchange_n(&L.slot_conf, &old, conf, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			for (i = 0; i < NSLOTS; i++) {
+				__atomic_store_n(&L.slot[i].word, 0,
+						 __ATOMIC_RELAXED);
+				__atomic_store_n(&L.slot[i].suppressed, 0,
+						 __ATOMIC_RELAXED);
+			}
 	}
 	if (rule == NTFW_EVLOG_MALFORMED) {
 		i = SLOT_MALFORMED;
@@ -277,17 +308,13 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 		i = rule < RULE_SLOTS ? rule : RULE_SLOTS - 1;
 		name = conf->rules[rule].name;
 	}
-	s = &e->slot[i];
+	s = &L.slot[i];
 	sec = clock_ns(CLOCK_MONOTONIC) / 1000000000ull;
-	if (s->sec != sec) {
-		s->sec = sec;
-		s->n = 0;
-	}
-	if (s->n >= conf->log_drops) {
-		s->suppressed++;
+	if (!drop_take(s, (uint32_t)sec, conf->log_drops)) {
+		__atomic_fetch_add(&s->suppressed, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	s->n++;
+	suppressed = __atomic_exchange_n(&s->suppressed, 0, __ATOMIC_RELAXED);
 	n = ntfw_evlog_head(line, size, "drop");
 	n = put_kv(line, size, n, "rule", name);
 	if (p) {
@@ -309,12 +336,12 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 			n = put_kv(line, size, n, "out", ntfw_ifname(ifc, p->oif));
 	}
 	n += (size_t)snprintf(line + n, size - n, ",\"suppressed\":%llu",
-			      (unsigned long long)s->suppressed);
+			      (unsigned long long)suppressed);
 	if (n >= size)
 		n = size - 1;
 	n = put_end(line, sizeof(line), n);
-	if (ntfw_evring_put(&e->ring, line, (uint32_t)n))
-		s->suppressed = 0;
+	if (!ntfw_evring_put(&e->ring, line, (uint32_t)n))
+		__atomic_fetch_add(&s->suppressed, suppressed, __ATOMIC_RELAXED);
 }
 
 void ntfw_evlog_reload(bool ok, const char *error, unsigned int nrules)

@@ -173,3 +173,50 @@ assert_eq "ntfwctl reopen says" "event log reopened" "$out"
 ntfw_stats
 assert_eq "reopens" 2 "$(evstat reopens)"
 ntfw_stop
+
+# ---- (4) the drop-line limit holds for the daemon, not per queue ----
+# Four queues; 400 datagrams from 8 source addresses (the kernel spreads
+# by address) in well under a second: at most 5 drop lines a second
+# whatever the queues.
+ip netns exec "$S" "$NTFW_RULES" remove >/dev/null 2>&1 ||
+	fail "ntfw-rules remove failed"
+rules_install "$S" -q 0-3
+for a in 3 4 5 6 7 8 9; do ip -n "$C" addr add 10.213.0.$a/24 dev c0; done
+rm -f "$EVLOG"
+cp "$CONF.good" "$CONF"
+conf "$EVLOG" "queue 0-3"
+ntfw_start "$S" "$CONF"
+sleep 0.2
+ip netns exec "$C" python3 -c '
+import socket
+ss = []
+for a in range(2, 10):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.213.0.%d" % a, 0))
+    ss.append(s)
+for i in range(400):
+    ss[i % 8].sendto(b"x" * 32, ("10.213.0.1", 9999))'
+ntfw_stats
+ntfw_stop
+dropped=$(rule_pkts no-udp)
+assert_eq "no-udp counter, four queues" 400 "$dropped"
+queues=0
+for q in 0 1 2 3; do
+	[ "$(stat_field "queue $q" given)" -gt 0 ] && queues=$((queues + 1))
+done
+assert_ge "queues that got datagrams" 2 "$queues"
+read -r d sup < <(python3 -c '
+import json, sys
+d = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["event"] == "drop":
+        d += 1
+        s += r["suppressed"]
+print(d, s)' "$EVLOG")
+# The burst may straddle a second's boundary: two seconds' worth at most.
+[ "$d" -ge 1 ] && [ "$d" -le 10 ] ||
+	fail "drop lines from four queues: $d, expected 1..10 (limit 5 a second)"
+info "ok: $d drop lines for 400 datagrams over $queues queues"
+# The lines left out after the last line are not reported (no later line).
+assert_ge "lines + suppressed, at most the datagrams" "$((d + sup))" 400
