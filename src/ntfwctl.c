@@ -123,8 +123,12 @@ static char *ask(const char *path, const char *req)
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "ntfwctl: cannot connect to %s: %s (is ntfw running?)\n",
-			path, strerror(errno));
+		int e = errno;
+
+		fprintf(stderr, "ntfwctl: cannot connect to %s: %s (%s)\n",
+			path, strerror(e),
+			e == EACCES ? "root and the control-group may connect" :
+				      "is ntfw running?");
 		exit(1);
 	}
 	while (n) {
