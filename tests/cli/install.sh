@@ -52,8 +52,9 @@ if command -v mandoc >/dev/null 2>&1; then
 		assert_eq "mandoc -T lint $(basename "$m")" "" "$out"
 	done
 	syn=$(mandoc -T utf8 "$TOP/man/ntfw.8" 2>/dev/null | col -b |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -o '^ *ntfw .*' | sed 's/^ *//; s/  */ /g')
-	use=$("$NTFW" -h | sed 's/^usage: //; s/^ *//')
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -o '^ *ntfw .*' |
+		sed 's/^ *//; s/  */ /g; s/ | /|/g')
+	use=$("$NTFW" -h 2>&1 | sed 's/^usage: //; s/^ *//; s/  */ /g; s/ | /|/g')
 	assert_eq "SYNOPSIS lines" 3 "$(echo "$syn" | wc -l)"
-	assert_eq "-h lines" 3 "$(echo "$use" | wc -l)"
+	assert_eq "ntfw(8) SYNOPSIS = ntfw -h" "$use" "$syn"
 fi
