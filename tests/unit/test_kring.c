@@ -617,6 +617,62 @@ static void statements(void **state)
 	fclose(devnull);
 }
 
+/* fastpath-feed, alone and with kmod: what each combination accepted by
+ * the parser asks of the producers (0: no, 1: try, 2: required). */
+static void feed_wants(void **state)
+{
+	static const struct {
+		const char *text;
+		int kmod, bpf;
+	} cases[] = {
+		{ "", 1, 1 },
+		{ "fastpath-feed auto\n", 1, 1 },
+		{ "fastpath-feed kmod\n", 2, 0 },
+		{ "fastpath-feed bpf\n", 0, 2 },
+		{ "fastpath-feed off\n", 0, 0 },
+		{ "kmod on\n", 2, 0 },
+		{ "kmod on\nfastpath-feed kmod\n", 2, 0 },
+		{ "kmod on\nfastpath-feed auto\n", 2, 0 },
+		{ "kmod off\n", 0, 1 },
+		{ "kmod off\nfastpath-feed bpf\n", 0, 2 },
+		{ "kmod off\nfastpath-feed off\n", 0, 0 },
+		{ "fastpath-feed auto\nkmod auto\n", 1, 1 },
+	};
+	struct ntfw_conf *c;
+	unsigned int i;
+	int k, b;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = conf_text(cases[i].text);
+		ntfw_feed_wants(c->feed, c->kmod, &k, &b);
+		if (k != cases[i].kmod || b != cases[i].bpf)
+			fail_msg("'%s': kmod %d bpf %d, expected %d %d",
+				 cases[i].text, k, b, cases[i].kmod, cases[i].bpf);
+		ntfw_conf_free(c);
+	}
+}
+
+/* The eBPF feed's startup decision and its one line: auto falls back on
+ * a kernel without the program type and without the right to load it,
+ * bpf does not start. */
+static void feed_bpf_decide(void **state)
+{
+	char msg[512];
+
+	assert_int_equal(ntfw_feed_bpf_decide(1, 0, "", msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "fastpath feed: bpf");
+	assert_int_equal(ntfw_feed_bpf_decide(1, -EINVAL,
+		"bpf(BPF_PROG_LOAD) of a netfilter program: Invalid argument",
+		msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "fastpath-feed auto: no eBPF feed, the kernel has no netfilter BPF programs (Linux 6.4 on with CONFIG_NETFILTER_BPF_LINK): bpf(BPF_PROG_LOAD) of a netfilter program: Invalid argument; handed-off flows keep the features of their queued packets only");
+	assert_int_equal(ntfw_feed_bpf_decide(1, -EPERM, "x", msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "auto: no eBPF feed, no permission to load BPF"));
+	assert_int_equal(ntfw_feed_bpf_decide(1, -ENOEXEC, "x", msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "cannot load or attach the program: x;"));
+	assert_int_equal(ntfw_feed_bpf_decide(2, -EINVAL, "y", msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "fastpath-feed bpf: the kernel has no netfilter BPF programs (Linux 6.4 on with CONFIG_NETFILTER_BPF_LINK): y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +688,8 @@ int main(void)
 		cmocka_unit_test(thread),
 		cmocka_unit_test(gone),
 		cmocka_unit_test(statements),
+		cmocka_unit_test(feed_wants),
+		cmocka_unit_test(feed_bpf_decide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
