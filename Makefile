@@ -38,6 +38,15 @@ ALL_CFLAGS = $(NTFW_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_queue 2>/dev/null || \
 	  echo -lmnl -lnetfilter_queue) $(JANSSON_LIBS) -lpcap -lpthread
 PRIV_LIBS := -lcap-ng -lseccomp
+BPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf)
+
+# The eBPF producer of the fast-path records (bpf/), compiled for the BPF
+# target and embedded in ntfw as a libbpf skeleton (bpftool gen skeleton).
+# Types from bpf/ntfw_vmlinux.h (CO-RE): no BTF of the build machine needed.
+BPF_CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -I$(BPF_ARCH_INC)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ifeq ($(V),1)
@@ -46,8 +55,8 @@ else
 Q := @
 endif
 
-CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record kring json evlog
-DAEMON := $(CORE) nfq worker reload offline snap ctlproto ctl metrics priv main
+CORE := conf parse policy lookup ifcache log features flow limiter relate engine stats record feed kring json evlog
+DAEMON := $(CORE) nfq worker reload offline snap ctlproto ctl metrics priv bpffeed main
 UNIT_TESTS := test_conf test_parse test_policy test_flow test_features test_nfq test_state test_attack test_kring test_evlog test_ctl
 
 CORE_OBJ := $(CORE:%=$(B)/%.o)
@@ -64,7 +73,20 @@ $(B)/%.o: src/%.c | $(B)
 
 $(B)/ntfw: $(DAEMON_OBJ)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(PRIV_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS) $(PRIV_LIBS) $(BPF_LIBS)
+
+$(B)/bpf/ntfw_feed.bpf.o: bpf/ntfw_feed.bpf.c bpf/ntfw_vmlinux.h kmod/ntfw_ring.h
+	@mkdir -p $(B)/bpf
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(B)/ntfw_feed.skel.h: $(B)/bpf/ntfw_feed.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name ntfw_feed_bpf > $@.tmp && mv $@.tmp $@
+
+$(B)/bpffeed.o: src/bpffeed.c $(B)/ntfw_feed.skel.h | $(B)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(B) -c -o $@ $<
 
 $(B)/ntfwctl: $(B)/ntfwctl.o $(B)/ctlproto.o
 	@$(if $(Q),echo "  LD      $@")

@@ -38,6 +38,12 @@
 #    flood, median of BENCH_RUNS rounds; cost is 1 / datagrams per second).
 #    No packet matches a rule: every one is checked against them all.
 #    BENCH_ONLY=policy runs this section alone.
+# 8. the eBPF fast-path feed: TCP bulk (iperf3, BENCH_SECONDS, median of
+#    BENCH_RUNS) with "fastpath after 8" and "fastpath-feed bpf" as a ratio
+#    to no firewall (goal: 0.9 or more), beside the fast path with no feed;
+#    and the daemon's CPU time (utime + stime of /proc/PID/stat) per GB
+#    received, with the feed and without.  BENCH_ONLY=bpf runs this
+#    section alone.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -130,7 +136,8 @@ ip netns exec "$C" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
 python3 -c 'print("\n".join("drop name r%d proto tcp dport %d" % (i, 100 + i) for i in range(100)))' \
 	>"$WORK/rules100.conf"
 printf 'queue 0-1\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100q2.conf"
-printf 'fastpath after 8\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp.conf"
+printf 'fastpath after 8\nfastpath-feed off\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp.conf"
+printf 'fastpath after 8\nfastpath-feed bpf\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100bpf.conf"
 printf 'fastpath after 1\n' | cat - "$WORK/rules100.conf" >"$WORK/rules100fp1.conf"
 
 # udp_round: datagrams per second through the server's firewall now.
@@ -148,7 +155,8 @@ udp_round() {
 	awk "BEGIN {printf \"%d\", $got / $secs}"
 }
 
-# bulk_round: TCP goodput through the firewall now, Mbit/s.
+# bulk_round: TCP goodput through the firewall now, Mbit/s; the bytes
+# received in $WORK/iperf.bytes.
 bulk_round() {
 	bg "$WORK/iperf-s.log" ip netns exec "$S" iperf3 -s -1 -B 10.213.0.1
 	local srv=$BG_PID
@@ -156,8 +164,24 @@ bulk_round() {
 	timeout $((SECONDS_EACH + 20)) ip netns exec "$C" iperf3 -c 10.213.0.1 -t "$SECONDS_EACH" -J >"$WORK/iperf.json"
 	wait "$srv"
 	python3 -c 'import json, sys
-print("%d" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' \
-		"$WORK/iperf.json"
+r = json.load(open(sys.argv[1]))["end"]["sum_received"]
+open(sys.argv[2], "w").write("%d\n" % r["bytes"])
+print("%d" % (r["bits_per_second"] / 1e6))' \
+		"$WORK/iperf.json" "$WORK/iperf.bytes"
+}
+
+# cpu_ticks PID: user + system clock ticks PID has used.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# bulk_cpu KEY: bulk_round into KEY, and the daemon's CPU seconds per GB
+# received into cpu_KEY.
+bulk_cpu() {
+	local t0 t1 mbit
+	t0=$(cpu_ticks "$NTFW_PID")
+	mbit=$(bulk_round)
+	t1=$(cpu_ticks "$NTFW_PID")
+	add "$1" "$mbit"
+	add "cpu_$1" "$(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v b="$(cat "$WORK/iperf.bytes")" \
+		'BEGIN {printf "%.3f", t / hz / (b / 1e9)}')"
 }
 
 # tcp_round MODE ARG: bench/tcpbench MODE against a server in $S.
@@ -297,6 +321,44 @@ policy_table() {
 		"live $(goal "$set_live <= 1.1"); 10,000 rules <= 1.5x:" \
 		"offline $(goal "$rules_off <= 1.5"), live $(goal "$rules_live <= 1.5")"
 }
+# ---- 8. the eBPF feed ----
+bpf_round() {
+	rules none
+	add bulk_none "$(bulk_round)"
+	rules 0
+	ntfw_with "$WORK/rules100fp.conf"
+	bulk_cpu bulk_fp
+	ntfw_with "$WORK/rules100bpf.conf"
+	grep -q '^ntfw: fastpath feed: bpf' "$NTFW_LOG" || die "no eBPF feed: $(cat "$NTFW_LOG")"
+	bulk_cpu bulk_bpf
+	ntfw_with ""
+}
+bpf_table() {
+	local k
+	for k in bulk_none bulk_fp bulk_bpf cpu_bulk_fp cpu_bulk_bpf; do
+		printf -v "$k" '%s' "$(median "$k")"
+		echo "bench: $k:${V[$k]} -> median ${!k}"
+	done
+	echo
+	row "8. TCP bulk, eBPF feed (iperf3), median of $RUNS" "Mbit/s" "ratio"
+	row "no firewall" "$bulk_none" "1.00"
+	row "ntfw, fastpath after 8, no feed" "$bulk_fp" "$(ratio "$bulk_fp" "$bulk_none")"
+	row "ntfw, fastpath after 8, fastpath-feed bpf" "$bulk_bpf" "$(ratio "$bulk_bpf" "$bulk_none")"
+	row "goal: eBPF feed >= 0.9 of no firewall" "" \
+		"$(goal "$bulk_bpf >= 0.9 * $bulk_none")"
+	row "daemon CPU, no feed" "s/GB" "$cpu_bulk_fp"
+	row "daemon CPU, fastpath-feed bpf" "s/GB" "$cpu_bulk_bpf"
+}
+row() { printf '%-44s %14s %10s\n' "$@"; }
+if [ "${BENCH_ONLY:-}" = bpf ]; then
+	for round in $(seq "$RUNS"); do
+		echo "bench: bpf round $round of $RUNS"
+		bpf_round
+	done
+	bpf_table
+	exit 0
+fi
+
 if [ "${BENCH_ONLY:-}" = policy ]; then
 	policy_configs
 	policy_offline
@@ -319,7 +381,9 @@ for round in $(seq "$RUNS"); do
 	ntfw_with "$WORK/rules100.conf"
 	add bulk_off "$(bulk_round)"
 	ntfw_with "$WORK/rules100fp.conf"
-	add bulk_fp "$(bulk_round)"
+	bulk_cpu bulk_fp
+	ntfw_with "$WORK/rules100bpf.conf"
+	bulk_cpu bulk_bpf
 	ntfw_with ""
 
 	rules none
@@ -354,7 +418,6 @@ for k in pps_none pps_nfq pps_1q pps_2q bulk_none bulk_fp bulk_off crr_none \
 	echo "bench: $k:${V[$k]} -> median ${!k}"
 done
 
-row() { printf '%-44s %14s %10s\n' "$@"; }
 
 echo
 row "1. small packets (64-byte UDP), median of $RUNS" "datagrams/s" "ratio"
@@ -370,6 +433,8 @@ row "no firewall" "$bulk_none" "1.00"
 row "ntfw, fastpath after 8" "$bulk_fp" "$(ratio "$bulk_fp" "$bulk_none")"
 row "ntfw, fastpath off" "$bulk_off" "$(ratio "$bulk_off" "$bulk_none")"
 echo "goal: fast path >= 0.9 of no firewall: $(goal "$bulk_fp >= 0.9 * $bulk_none")"
+echo
+bpf_table
 echo
 row "3. new TCP connections, median of $RUNS" "conn/s" "ratio"
 row "no firewall" "$crr_none" "1.00"

@@ -61,7 +61,7 @@ struct parser {
 	unsigned int timeout_line, flows_line, eventlog_line, logdrops_line;
 	unsigned int maxlen_line, copy_line, sockbuf_line, fastpath_line;
 	unsigned int gso_line;
-	unsigned int kmod_line, kmodring_line;
+	unsigned int kmod_line, kmodring_line, feed_line;
 	unsigned int user_line;
 	unsigned int invalid_line, reloadflows_line;
 	unsigned int ctlsock_line, ctlgroup_line, metrics_line, minterval_line;
@@ -1731,6 +1731,56 @@ static int parse_log_drops(struct parser *ps, const struct tok *kw)
 	return parse_uint_stmt(ps, &t, 1, 1000000, &ps->conf->log_drops);
 }
 
+const char *ntfw_feed_name(unsigned int feed)
+{
+	switch (feed) {
+	case NTFW_FEED_KMOD:
+		return "kmod";
+	case NTFW_FEED_BPF:
+		return "bpf";
+	case NTFW_FEED_OFF:
+		return "off";
+	default:
+		return "auto";
+	}
+}
+
+static const char *kmod_name(uint8_t kmod)
+{
+	return kmod == NTFW_KMOD_ON ? "on" :
+	       kmod == NTFW_KMOD_OFF ? "off" : "auto";
+}
+
+/*
+ * kmod is the older statement: given with fastpath-feed, the two must
+ * agree.  kmod on is fastpath-feed kmod (auto then means it), kmod off
+ * says "not the module" (auto, bpf, off), kmod auto is auto.  @t is the
+ * value of whichever came second, for the caret.
+ */
+static int feed_agrees(struct parser *ps, const struct tok *t, bool kmod_last)
+{
+	uint8_t k = ps->conf->kmod, f = ps->conf->feed;
+	bool ok;
+
+	if (!ps->kmod_line || !ps->feed_line)
+		return 0;
+	if (k == NTFW_KMOD_ON)
+		ok = f == NTFW_FEED_AUTO || f == NTFW_FEED_KMOD;
+	else if (k == NTFW_KMOD_OFF)
+		ok = f != NTFW_FEED_KMOD;
+	else
+		ok = f == NTFW_FEED_AUTO;
+	if (ok)
+		return 0;
+	if (kmod_last)
+		perr(ps, t, "'kmod %s' contradicts 'fastpath-feed %s' (line %u); kmod on goes with fastpath-feed kmod or auto, kmod off with anything but kmod, kmod auto with auto",
+		     kmod_name(k), ntfw_feed_name(f), ps->feed_line);
+	else
+		perr(ps, t, "'fastpath-feed %s' contradicts 'kmod %s' (line %u); kmod on goes with fastpath-feed kmod or auto, kmod off with anything but kmod, kmod auto with auto",
+		     ntfw_feed_name(f), kmod_name(k), ps->kmod_line);
+	return -1;
+}
+
 /* kmod auto|on|off */
 static int parse_kmod(struct parser *ps, const struct tok *kw)
 {
@@ -1750,7 +1800,30 @@ static int parse_kmod(struct parser *ps, const struct tok *kw)
 		     tok_str(&t, buf, sizeof(buf)));
 		return -1;
 	}
-	return 0;
+	return feed_agrees(ps, &t, true);
+}
+
+/* fastpath-feed auto|kmod|bpf|off */
+static int parse_feed(struct parser *ps, const struct tok *kw)
+{
+	static const uint8_t v[] = { NTFW_FEED_AUTO, NTFW_FEED_KMOD,
+				     NTFW_FEED_BPF, NTFW_FEED_OFF };
+	char buf[80];
+	struct tok t;
+	unsigned int i;
+
+	if (need_word(ps, kw, &t))
+		return -1;
+	for (i = 0; i < sizeof(v); i++)
+		if (tok_is(&t, ntfw_feed_name(v[i])))
+			break;
+	if (i == sizeof(v)) {
+		perr(ps, &t, "expected 'auto', 'kmod', 'bpf' or 'off' after 'fastpath-feed', got %s",
+		     tok_str(&t, buf, sizeof(buf)));
+		return -1;
+	}
+	ps->conf->feed = v[i];
+	return feed_agrees(ps, &t, false);
 }
 
 /* kmod-ring PATH: another file than /proc/ntfw/ring (tests) */
@@ -1855,6 +1928,8 @@ static int parse_stmt(struct parser *ps, const struct tok *t)
 		rc = once(ps, t, &ps->fastpath_line) ?: parse_fastpath(ps, t);
 	} else if (tok_is(t, "kmod")) {
 		rc = once(ps, t, &ps->kmod_line) ?: parse_kmod(ps, t);
+	} else if (tok_is(t, "fastpath-feed")) {
+		rc = once(ps, t, &ps->feed_line) ?: parse_feed(ps, t);
 	} else if (tok_is(t, "kmod-ring")) {
 		rc = once(ps, t, &ps->kmodring_line) ?: parse_kmod_ring(ps, t);
 	} else if (tok_is(t, "control-socket")) {
@@ -2108,6 +2183,12 @@ unsigned int ntfw_conf_keep_fixed(struct ntfw_conf *next,
 	if (next->flows_max != run->flows_max) {
 		next->flows_max = run->flows_max;
 		changed[n++] = "flows max";
+	}
+	/* The feed is loaded and attached with rights given up since. */
+	if (next->feed != run->feed || next->kmod != run->kmod) {
+		next->feed = run->feed;
+		next->kmod = run->kmod;
+		changed[n++] = "fastpath-feed";
 	}
 	/* The daemon gave up the rights to change its user again. */
 	if (!next->user != !run->user ||

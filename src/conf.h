@@ -27,6 +27,16 @@
 #define NTFW_KMOD_ON 1		/* a ring is required */
 #define NTFW_KMOD_OFF 2
 
+/* fastpath-feed auto|kmod|bpf|off: which producer of fast-path records
+ * the daemon reads (feed.h); also the producer that runs. */
+#define NTFW_FEED_AUTO 0	/* the module's ring, else eBPF, else none */
+#define NTFW_FEED_KMOD 1
+#define NTFW_FEED_BPF 2
+#define NTFW_FEED_OFF 3
+
+/* "auto", "kmod", "bpf", "off". */
+const char *ntfw_feed_name(unsigned int feed);
+
 struct ntfw_set {
 	char name[NTFW_NAME_MAX];
 	unsigned int line;
@@ -53,6 +63,7 @@ struct ntfw_conf {
 	bool reload_keep;		/* a reload keeps flows' decisions */
 	uint8_t kmod;			/* NTFW_KMOD_*: the kernel ring */
 	char *kmod_ring;		/* its path, NULL: NTFW_KRING_PATH */
+	uint8_t feed;			/* NTFW_FEED_*: fastpath-feed */
 	char *control_socket;		/* NULL: NTFW_CTL_PATH; "" none */
 	char *control_group;		/* group of the socket, or NULL */
 	char *metrics_file;		/* Prometheus text file, or NULL */
@@ -81,7 +92,7 @@ int ntfw_conf_load(const char *path, struct ntfw_conf **out, FILE *err);
 void ntfw_conf_free(struct ntfw_conf *conf);
 
 /* Statements that take effect only when ntfw starts. */
-#define NTFW_CONF_FIXED 3
+#define NTFW_CONF_FIXED 4
 
 /*
  * For a reload: put back into @next the running value (@run's) of each

@@ -232,7 +232,8 @@ static json_t *status_json(struct ntfw_ctl *c)
 	const struct ntfw_daemon *d = c->d;
 	const struct ntfw_conf *conf = d->conf;
 	const struct ntfw_kring *kr = c->kr;
-	json_t *r, *mal = json_object(), *ring;
+	const struct ntfw_feed *fd = d->feed;
+	json_t *r, *mal = json_object(), *ring, *cnt = NULL, *feed;
 	char hash[24];
 	unsigned int i;
 
@@ -240,30 +241,42 @@ static json_t *status_json(struct ntfw_ctl *c)
 	for (i = 1; i < NTFW_MALFORMED_MAX; i++)
 		json_object_set_new(mal, ntfw_malformed_name(i),
 				    SUM(malformed_by[i]));
-	if (kr && kr->hdr)
-		ring = json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
-				 "active", 1,
+	if (kr && kr->hdr && d->feed_kind == NTFW_FEED_KMOD)
+		ring = json_pack("{s:b,s:s,s:I}", "active", 1,
 				 "path", conf->kmod_ring ? conf->kmod_ring :
 					 NTFW_KRING_PATH,
-				 "records", (json_int_t)kr->nrec,
-				 "read", (json_int_t)LOAD(kr->cnt.read),
-				 "kernel_dropped", (json_int_t)LOAD(kr->cnt.kernel_dropped),
-				 "queue_full", (json_int_t)LOAD(kr->cnt.queue_full),
-				 "no_owner", (json_int_t)LOAD(kr->cnt.no_owner),
-				 "resync", (json_int_t)LOAD(kr->cnt.resync),
-				 "applied", SUM(ring_applied),
-				 "unknown_flow", SUM(ring_unknown),
-				 "ignored", SUM(ring_ignored),
-				 "bad", SUM(ring_bad));
+				 "records", (json_int_t)kr->nrec);
 	else
 		ring = json_pack("{s:b,s:s}", "active", 0, "mode",
 				 conf->kmod == NTFW_KMOD_OFF ? "off" :
 				 conf->kmod == NTFW_KMOD_ON ? "on" : "auto");
+	/* The counts of the feed that runs, under either name. */
+	if (fd) {
+		cnt = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+				"read", (json_int_t)LOAD(fd->cnt.read),
+				"kernel_dropped", (json_int_t)LOAD(fd->cnt.kernel_dropped),
+				"queue_full", (json_int_t)LOAD(fd->cnt.queue_full),
+				"no_owner", (json_int_t)LOAD(fd->cnt.no_owner),
+				"resync", (json_int_t)LOAD(fd->cnt.resync),
+				"applied", SUM(ring_applied),
+				"unknown_flow", SUM(ring_unknown),
+				"ignored", SUM(ring_ignored),
+				"bad", SUM(ring_bad));
+		if (ring && cnt && d->feed_kind == NTFW_FEED_KMOD)
+			json_object_update(ring, cnt);
+		feed = json_pack("{s:s,s:s,s:O}", "mode",
+				 ntfw_feed_name(conf->feed), "active",
+				 ntfw_feed_name(d->feed_kind), "records", cnt);
+		json_decref(cnt);
+	} else {
+		feed = json_pack("{s:s,s:s}", "mode", ntfw_feed_name(conf->feed),
+				 "active", "none");
+	}
 	r = json_pack("{s:b,s:s,s:i,s:I,s:{s:s,s:s,s:s,s:i,s:s,s:I},s:{s:I,s:I},"
 		      "s:o,s:{s:o,s:o,s:o,s:o},s:o,"
 		      "s:{s:o,s:o,s:o,s:o,s:o,s:o,s:o},"
 		      "s:{s:o,s:o,s:o,s:o,s:o,s:o},"
-		      "s:{s:b,s:i,s:b,s:o},s:o}",
+		      "s:{s:b,s:i,s:b,s:o},s:o,s:o}",
 		      "ok", 1, "version", NTFW_VERSION, "pid", (int)getpid(),
 		      "uptime_s", (json_int_t)((mono_ns() - c->start_ns) / NS),
 		      "config", "file", d->path, "hash", hash,
@@ -291,7 +304,7 @@ static json_t *status_json(struct ntfw_ctl *c)
 		      "after", (int)conf->fastpath_after,
 		      "conntrack_glue", d->nq && d->w[0].nfq.ct_glue,
 		      "handoffs", SUM(handoffs),
-		      "kmod_ring", ring);
+		      "kmod_ring", ring, "fastpath_feed", feed);
 	return r ? r : err_reply("out of memory");
 }
 

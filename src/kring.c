@@ -6,11 +6,8 @@
  * packets never reach a queue; the kernel module writes a summary record
  * of each of them into a ring that we map.  A thread of its own empties
  * the ring: it copies each record out (the kernel may be writing the next
- * ones, and nothing in a record is trusted), finds the worker that holds
- * the record's flow and puts the record on that worker's queue.  The
- * worker applies it to its flow table between two batches of packets
- * (ntfw_engine_record()), so the flow table keeps its single owner and
- * the packet path takes no lock.
+ * ones, and nothing in a record is trusted) and hands it to the feed
+ * (feed.c), which puts it on the queue of the worker that holds its flow.
  *
  * The ring's indexes are free-running counts: the kernel publishes prod
  * with a store release, we read it with a load acquire, copy the records
@@ -25,15 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
 #include "kring.h"
 #include "log.h"
-#include "relate.h"
 
 #define BACKOFF_MAX_MS 4
 /* How often the thread looks for a ring again once the module is gone. */
@@ -159,67 +153,6 @@ fail:
 	return rc;
 }
 
-int ntfw_kring_queues(struct ntfw_kring *k, unsigned int nw,
-		      const struct ntfw_relate *rel)
-{
-	unsigned int i;
-
-	if (!nw || nw > 64)
-		return -EINVAL;
-	k->q = calloc(nw, sizeof(*k->q));
-	k->wake_fd = malloc(nw * sizeof(*k->wake_fd));
-	if (!k->q || !k->wake_fd)
-		return -ENOMEM;
-	k->nw = nw;
-	for (i = 0; i < nw; i++)
-		k->wake_fd[i] = -1;
-	for (i = 0; i < nw; i++) {
-		k->q[i] = aligned_alloc(64, sizeof(struct ntfw_kq));
-		if (!k->q[i])
-			return -ENOMEM;
-		memset(k->q[i], 0, sizeof(struct ntfw_kq));
-		k->wake_fd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (k->wake_fd[i] < 0)
-			return -errno;
-	}
-	k->rel = rel;
-	return 0;
-}
-
-/* The worker that holds the flow of @r, or -1. */
-static int owner_of(const struct ntfw_kring *k, const struct ntfw_ring_rec *r)
-{
-	uint8_t sa[16], da[16], w;
-
-	if (k->nw == 1)
-		return 0;
-	/* A record of no family we know: worker 0 counts it as bad. */
-	if (r->family != 4 && r->family != 6)
-		return 0;
-	memcpy(sa, r->saddr, 16);
-	memcpy(da, r->daddr, 16);
-	if (r->family == 4) {
-		memset(sa + 4, 0, 12);
-		memset(da + 4, 0, 12);
-	}
-	if (!k->rel || !ntfw_relate_owner(k->rel, r->family, r->proto, sa,
-					  r->sport, da, r->dport, &w) ||
-	    w >= k->nw)
-		return -1;
-	return w;
-}
-
-static bool kq_push(struct ntfw_kq *q, const struct ntfw_ring_rec *r)
-{
-	uint64_t head = q->head;
-
-	if (head - __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) >= NTFW_KQ_LEN)
-		return false;
-	q->rec[head & (NTFW_KQ_LEN - 1)] = *r;
-	__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
-	return true;
-}
-
 /* The kernel lost records: count them, and let the workers know. */
 static void check_dropped(struct ntfw_kring *k)
 {
@@ -229,10 +162,8 @@ static void check_dropped(struct ntfw_kring *k)
 		return;
 	/* Only growth is news; a counter that went back is not ours to
 	 * judge, it is only where we count from now. */
-	if (d > k->dropped_seen) {
-		CNT_ADD(k->cnt.kernel_dropped, d - k->dropped_seen);
-		__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
-	}
+	if (d > k->dropped_seen)
+		ntfw_feed_lost(&k->feed, d - k->dropped_seen);
 	k->dropped_seen = d;
 }
 
@@ -251,7 +182,7 @@ static void ring_gone(struct ntfw_kring *k)
 		close(k->fd);
 	k->fd = -1;
 	k->gone = true;
-	__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
+	ntfw_feed_lost(&k->feed, 0);
 	log_warnx("kmod ring: %s went away (module unloaded): handed-off flows keep the features of their queued packets until it is back",
 		  k->path);
 }
@@ -287,11 +218,10 @@ int ntfw_kring_reopen(struct ntfw_kring *k)
 unsigned int ntfw_kring_poll(struct ntfw_kring *k)
 {
 	const size_t rsz = sizeof(struct ntfw_ring_rec);
-	uint64_t prod, avail, woken = 0;
+	uint64_t prod, avail;
 	struct ntfw_ring_rec r;
 	unsigned int n, i;
 	uint32_t magic;
-	int w;
 
 	if (k->gone)
 		return 0;
@@ -318,37 +248,24 @@ unsigned int ntfw_kring_poll(struct ntfw_kring *k)
 		 * its index, count what was skipped, and treat it as lost.
 		 */
 		if (prod > k->cons)
-			CNT_ADD(k->cnt.resync, avail);
+			CNT_ADD(k->feed.cnt.resync, avail);
 		else
-			CNT_ADD(k->cnt.resync, 1);
+			CNT_ADD(k->feed.cnt.resync, 1);
 		k->cons = prod;
 		__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
-		__atomic_add_fetch(&k->loss_epoch, 1, __ATOMIC_RELEASE);
+		ntfw_feed_lost(&k->feed, 0);
 		return 0;
 	}
-	n = avail < NTFW_KRING_BATCH ? (unsigned int)avail : NTFW_KRING_BATCH;
+	n = avail < NTFW_FEED_BATCH ? (unsigned int)avail : NTFW_FEED_BATCH;
 	for (i = 0; i < n; i++) {
 		memcpy(&r, k->rec + (size_t)((k->cons + i) & (k->nrec - 1)) * rsz,
 		       rsz);
-		w = owner_of(k, &r);
-		if (w < 0) {
-			CNT_ADD(k->cnt.no_owner, 1);
-			continue;
-		}
-		if (!kq_push(k->q[w], &r)) {
-			CNT_ADD(k->cnt.queue_full, 1);
-			continue;
-		}
-		woken |= 1ull << w;
+		ntfw_feed_put(&k->feed, &r);
 	}
 	k->cons += n;
-	CNT_ADD(k->cnt.read, n);
 	/* The slots are the kernel's again once the copies are made. */
 	__atomic_store_n(&k->hdr->cons, k->cons, __ATOMIC_RELEASE);
-	/* One wakeup per worker and batch, not per record. */
-	for (i = 0; i < k->nw; i++)
-		if ((woken >> i & 1) && eventfd_write(k->wake_fd[i], 1) < 0)
-			log_warn("kmod ring: eventfd");
+	ntfw_feed_wake(&k->feed);
 	return n;
 }
 
@@ -393,36 +310,6 @@ void ntfw_kring_join(struct ntfw_kring *k)
 
 void ntfw_kring_close(struct ntfw_kring *k)
 {
-	unsigned int i;
-
-	for (i = 0; i < k->nw; i++) {
-		if (k->q)
-			free(k->q[i]);
-		if (k->wake_fd && k->wake_fd[i] >= 0)
-			close(k->wake_fd[i]);
-	}
-	free(k->q);
-	free(k->wake_fd);
-	k->q = NULL;
-	k->wake_fd = NULL;
-	k->nw = 0;
+	ntfw_feed_free(&k->feed);
 	unmap(k);
-}
-
-unsigned int ntfw_kq_drain(struct ntfw_kq *q, struct ntfw_engine *e,
-			   unsigned int max)
-{
-	uint64_t tail = q->tail;
-	uint64_t head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
-	struct ntfw_ring_rec r;
-	unsigned int n = 0;
-
-	while (tail != head && n < max) {
-		r = q->rec[tail & (NTFW_KQ_LEN - 1)];
-		tail++;
-		n++;
-		ntfw_engine_record(e, &r);
-	}
-	__atomic_store_n(&q->tail, tail, __ATOMIC_RELEASE);
-	return n;
 }

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "bpffeed.h"
 #include "conf.h"
 #include "ctl.h"
 #include "evlog.h"
@@ -38,7 +39,7 @@ static void usage(FILE *f)
 		   "       ntfw -h | -V\n");
 }
 
-static void report(const struct ntfw_daemon *d, const struct ntfw_kring *k)
+static void report(const struct ntfw_daemon *d, const struct ntfw_feed *f)
 {
 	struct ntfw_stats *s[NTFW_MAX_QUEUES] = { 0 };
 	struct ntfw_worker *w = d->w;
@@ -69,50 +70,98 @@ static void report(const struct ntfw_daemon *d, const struct ntfw_kring *k)
 		s[i] = &w[i].engine.stats;
 	ntfw_evlog_report();
 	ntfw_stats_report(d->conf, s, d->nq);
-	if (k->hdr)
-		ntfw_stats_report_ring(&k->cnt, s, d->nq);
+	if (f)
+		ntfw_stats_report_ring(&f->cnt, s, d->nq);
 }
 
 /*
- * The kernel module's ring, as "kmod" says: auto uses it when there is
- * one, on requires it, off never looks.  One line says which.  Returns
- * 0, or -1 when the daemon cannot run as configured.
+ * The kernel module's ring at @path: 1 when it is read, 0 when the daemon
+ * goes on without it, -1 when it cannot run as configured (@want 2: the
+ * ring is required).  One line says which.
  */
-static int ring_open(struct ntfw_kring *k, const struct ntfw_conf *conf,
-		     const struct ntfw_relate *rel, unsigned int nq)
+static int kring_open(struct ntfw_kring *k, const char *path, int want,
+		      bool try_bpf)
 {
-	const char *path = conf->kmod_ring ? conf->kmod_ring : NTFW_KRING_PATH;
 	char err[320];
 	int rc;
 
-	k->hdr = NULL;
-	k->fd = -1;
-	if (conf->kmod == NTFW_KMOD_OFF) {
-		log_info("kmod ring: off");
+	rc = ntfw_kring_open(k, path, err, sizeof(err));
+	if (rc == -ENOENT && want == 1) {
+		if (!try_bpf)
+			log_info("kmod ring: none (%s absent): handed-off flows keep the features of their queued packets only",
+				 path);
+		else
+			log_info("kmod ring: none (%s absent)", path);
 		return 0;
 	}
-	rc = ntfw_kring_open(k, path, err, sizeof(err));
-	if (rc == -ENOENT && conf->kmod == NTFW_KMOD_AUTO) {
-		log_info("kmod ring: none (%s absent): handed-off flows keep the features of their queued packets only",
-			 path);
-		return 0;
+	if (rc && want == 2) {
+		log_warnx("kmod on: cannot use the ring: %s", err);
+		return -1;
 	}
 	if (rc) {
-		if (conf->kmod == NTFW_KMOD_ON) {
-			log_warnx("kmod on: cannot use the ring: %s", err);
-			return -1;
-		}
 		log_warnx("kmod auto: not using the ring: %s", err);
 		return 0;
 	}
-	rc = ntfw_kring_queues(k, nq, rel);
+	log_info("kmod ring: %s, %u records", path, k->nrec);
+	return 1;
+}
+
+/*
+ * The fast-path feed, as fastpath-feed and kmod say (feed.h): the module's
+ * ring when it is wanted and there, else the eBPF program when wanted and
+ * the kernel takes it, else none.  Sets *@feed to the one that runs, or
+ * NULL.  Returns 0, or -1 when the daemon cannot run as configured.
+ */
+static int feed_open(struct ntfw_kring *k, struct ntfw_bpffeed *b,
+		     struct ntfw_feed **feed, const struct ntfw_conf *conf,
+		     const struct ntfw_relate *rel, unsigned int nq)
+{
+	const char *path = conf->kmod_ring ? conf->kmod_ring : NTFW_KRING_PATH;
+	int want_kmod, want_bpf, rc = 0;
+	char err[320], msg[512];
+
+	*feed = NULL;
+	k->hdr = NULL;
+	k->fd = -1;
+	ntfw_feed_wants(conf->feed, conf->kmod, &want_kmod, &want_bpf);
+	if (!want_kmod && !want_bpf) {
+		log_info("fastpath feed: off (fastpath-feed %s, kmod %s)",
+			 ntfw_feed_name(conf->feed),
+			 conf->kmod == NTFW_KMOD_OFF ? "off" : "auto");
+		return 0;
+	}
+	if (want_kmod)
+		rc = kring_open(k, path, want_kmod, want_bpf);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		*feed = &k->feed;
+	} else if (want_bpf) {
+		rc = ntfw_bpffeed_open(b, err, sizeof(err));
+		rc = ntfw_feed_bpf_decide(want_bpf, rc, err, msg, sizeof(msg));
+		if (rc < 0) {
+			log_warnx("%s", msg);
+			return -1;
+		}
+		if (rc == 0) {
+			log_warnx("%s", msg);
+			return 0;
+		}
+		log_info("%s: netfilter program, %u links, ring of %u KiB (wakeup at %u KiB unread, else every %u ms)",
+			 msg, b->nlinks, NTFW_BPF_RING_BYTES >> 10,
+			 NTFW_BPF_WAKE_BYTES >> 10, NTFW_BPF_POLL_MS);
+		*feed = &b->feed;
+	} else {
+		return 0;
+	}
+	rc = ntfw_feed_init(*feed, nq, rel);
 	if (rc) {
 		errno = -rc;
-		log_warn("kmod ring");
-		ntfw_kring_close(k);
-		return conf->kmod == NTFW_KMOD_ON ? -1 : 0;
+		log_warn("fastpath feed");
+		*feed = NULL;
+		return conf->feed == NTFW_FEED_AUTO &&
+		       conf->kmod != NTFW_KMOD_ON ? 0 : -1;
 	}
-	log_info("kmod ring: %s, %u records", path, k->nrec);
 	return 0;
 }
 
@@ -127,6 +176,8 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 	};
 	struct ntfw_ctl ctl = { .lfd = -1, .snap_fd = -1 };
 	struct ntfw_kring kr = { .fd = -1 };
+	struct ntfw_bpffeed bf = { .stop_fd = -1 };
+	struct ntfw_feed *feed = NULL;
 	char *abs = NULL;
 	sigset_t set;
 	int stop_fd, sig, rc = 1;
@@ -191,10 +242,14 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 		d.w[i].engine.rel = d.rel;
 		d.w[i].engine.id = (uint8_t)i;
 	}
-	if (ring_open(&kr, conf, d.rel, nq))
+	/* Before the privileges go: loading BPF needs them. */
+	if (feed_open(&kr, &bf, &feed, conf, d.rel, nq))
 		goto out;
-	for (i = 0; kr.hdr && i < nq; i++)
-		ntfw_worker_ring(&d.w[i], &kr, i);
+	for (i = 0; feed && i < nq; i++)
+		ntfw_worker_ring(&d.w[i], feed, i);
+	d.feed = feed;
+	d.feed_kind = feed == &kr.feed ? NTFW_FEED_KMOD :
+		      feed ? NTFW_FEED_BPF : NTFW_FEED_OFF;
 	if (ntfw_ctl_open(&ctl, &d, &kr, stop_fd))
 		goto out;
 	/* Fork before threads exist; the bound sockets come along. */
@@ -216,12 +271,13 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			goto out;
 		}
 	}
-	if (kr.hdr) {
-		int err = ntfw_kring_start(&kr, stop_fd);
+	if (feed) {
+		int err = feed == &kr.feed ? ntfw_kring_start(&kr, stop_fd) :
+			  ntfw_bpffeed_start(&bf, stop_fd);
 
 		if (err) {
 			errno = -err;
-			log_warn("cannot start the kmod ring's reader");
+			log_warn("cannot start the fastpath feed's reader");
 			goto out;
 		}
 	}
@@ -250,7 +306,7 @@ static int run(const char *path, struct ntfw_conf *conf, int foreground)
 			continue;
 		pthread_mutex_lock(&d.lock);
 		if (sig == SIGUSR1)
-			report(&d, &kr);
+			report(&d, feed);
 		else if (sig == SIGHUP)
 			ntfw_reload(&d);
 		else if (sig == SIGUSR2 && ntfw_evlog_reopen())
@@ -268,6 +324,7 @@ out:
 	if (eventfd_write(stop_fd, 1) < 0)
 		log_warn("eventfd");
 	ntfw_kring_join(&kr);
+	ntfw_bpffeed_join(&bf);
 	for (i = 0; i < nq; i++)
 		ntfw_worker_join(&d.w[i]);
 	ntfw_ctl_close(&ctl);
@@ -275,11 +332,13 @@ out:
 	log_set_hook(NULL);
 	ntfw_evlog_stop();
 	if (rc == 0)
-		report(&d, &kr);
+		report(&d, feed);
 	for (i = 0; i < bound; i++)
 		ntfw_worker_free(&d.w[i]);
 	free(d.w);
 	ntfw_kring_close(&kr);
+	/* The hooks go with the links: the feed does not outlive us. */
+	ntfw_bpffeed_close(&bf);
 	ntfw_relate_free(d.rel);
 	close(stop_fd);
 	close(d.ack_fd);

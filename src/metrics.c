@@ -166,31 +166,41 @@ static void rules(FILE *f, const struct ntfw_daemon *d)
 static void ring(FILE *f, const struct ntfw_daemon *d,
 		 const struct ntfw_kring *kr)
 {
+	const struct ntfw_feed *fd = d->feed;
+	const char *name = ntfw_feed_name(d->feed_kind);
+
 	family(f, "kmod_ring_active", "gauge",
 	       "1 when the kernel module's ring is read.");
-	sample(f, "kmod_ring_active", NULL, NULL, kr && kr->hdr);
-	if (!kr || !kr->hdr)
+	sample(f, "kmod_ring_active", NULL, NULL,
+	       fd && d->feed_kind == NTFW_FEED_KMOD && kr && kr->hdr);
+	family(f, "fastpath_feed_active", "gauge",
+	       "1 for the producer of fast-path records that is read.");
+	sample(f, "fastpath_feed_active", "feed", "kmod",
+	       fd && d->feed_kind == NTFW_FEED_KMOD);
+	sample(f, "fastpath_feed_active", "feed", "bpf",
+	       fd && d->feed_kind == NTFW_FEED_BPF);
+	if (!fd)
 		return;
 	family(f, "ring_records_total", "counter",
-	       "Records of the kernel ring, by what became of them.");
-	fprintf(f, "ntfw_ring_records_total{result=\"read\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"applied\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"unknown_flow\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"ignored\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"bad\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"kernel_dropped\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"queue_full\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"no_owner\"} %llu\n"
-		   "ntfw_ring_records_total{result=\"resync\"} %llu\n",
-		(unsigned long long)LOAD(kr->cnt.read),
-		(unsigned long long)SUM(ring_applied),
-		(unsigned long long)SUM(ring_unknown),
-		(unsigned long long)SUM(ring_ignored),
-		(unsigned long long)SUM(ring_bad),
-		(unsigned long long)LOAD(kr->cnt.kernel_dropped),
-		(unsigned long long)LOAD(kr->cnt.queue_full),
-		(unsigned long long)LOAD(kr->cnt.no_owner),
-		(unsigned long long)LOAD(kr->cnt.resync));
+	       "Records of the fast-path feed, by what became of them.");
+	fprintf(f, "ntfw_ring_records_total{feed=\"%s\",result=\"read\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"applied\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"unknown_flow\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"ignored\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"bad\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"kernel_dropped\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"queue_full\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"no_owner\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"resync\"} %llu\n",
+		name, (unsigned long long)LOAD(fd->cnt.read),
+		name, (unsigned long long)SUM(ring_applied),
+		name, (unsigned long long)SUM(ring_unknown),
+		name, (unsigned long long)SUM(ring_ignored),
+		name, (unsigned long long)SUM(ring_bad),
+		name, (unsigned long long)LOAD(fd->cnt.kernel_dropped),
+		name, (unsigned long long)LOAD(fd->cnt.queue_full),
+		name, (unsigned long long)LOAD(fd->cnt.no_owner),
+		name, (unsigned long long)LOAD(fd->cnt.resync));
 }
 
 int ntfw_metrics_write(FILE *f, const struct ntfw_daemon *d,

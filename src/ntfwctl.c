@@ -229,6 +229,17 @@ static void print_status(json_t *r)
 		       U(t, "applied"), U(t, "kernel_dropped"));
 	else
 		printf("kmod ring none (kmod %s)\n", S(t, "mode"));
+	t = json_object_get(r, "fastpath_feed");
+	if (json_object_get(t, "records")) {
+		json_t *rc = json_object_get(t, "records");
+
+		printf("fastpath feed %s (fastpath-feed %s): read %llu, applied %llu, unknown-flow %llu, kernel-dropped %llu, queue-full %llu\n",
+		       S(t, "active"), S(t, "mode"), U(rc, "read"),
+		       U(rc, "applied"), U(rc, "unknown_flow"),
+		       U(rc, "kernel_dropped"), U(rc, "queue_full"));
+	} else {
+		printf("fastpath feed none (fastpath-feed %s)\n", S(t, "mode"));
+	}
 }
 
 static void print_rules(json_t *r)

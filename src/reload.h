@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct ntfw_conf;
+struct ntfw_feed;
 struct ntfw_worker;
 
 /* What the main thread holds while the workers answer packets. */
@@ -22,6 +23,10 @@ struct ntfw_daemon {
 	uint64_t reloads;	/* reloads done, and refused */
 	uint64_t reload_failures;
 	struct ntfw_relate *rel;	/* decided flows, several queues */
+	/* The fast-path feed that runs (feed.h), or NULL, and which one:
+	 * NTFW_FEED_KMOD, NTFW_FEED_BPF or NTFW_FEED_OFF. */
+	const struct ntfw_feed *feed;
+	uint8_t feed_kind;
 	/* Held by whoever reloads or reads the configuration and the rule
 	 * counters: the signal loop and the control thread. */
 	pthread_mutex_t lock;

@@ -213,13 +213,13 @@ bool ntfw_worker_took(struct ntfw_worker *w, uint64_t gen)
 	return false;
 }
 
-void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_kring *k,
+void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_feed *f,
 		      unsigned int i)
 {
-	w->kq = k->q[i];
-	w->rec_fd = k->wake_fd[i];
-	w->ring_loss = &k->loss_epoch;
-	w->ring_loss_seen = __atomic_load_n(&k->loss_epoch, __ATOMIC_ACQUIRE);
+	w->kq = f->q[i];
+	w->rec_fd = f->wake_fd[i];
+	w->ring_loss = &f->loss_epoch;
+	w->ring_loss_seen = __atomic_load_n(&f->loss_epoch, __ATOMIC_ACQUIRE);
 }
 
 static void flag_lost(struct ntfw_flow *f, void *arg)

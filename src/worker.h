@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "kring.h"
+#include "feed.h"
 #include "nfq.h"
 #include "snap.h"
 
@@ -31,8 +31,8 @@ struct ntfw_worker {
 	int ack_fd;		/* the daemon's eventfd: written once taken */
 	int log_fd;		/* flow records, or -1 */
 	struct ntfw_worker_swap *offer;	/* atomic: set by the main thread */
-	/* The kernel ring's records for this worker's flows (kring.c), set
-	 * by ntfw_worker_ring() before the thread starts; NULL: no ring. */
+	/* The fast-path feed's records for this worker's flows (feed.h), set
+	 * by ntfw_worker_ring() before the thread starts; NULL: no feed. */
 	struct ntfw_kq *kq;
 	int rec_fd;		/* eventfd: records are queued */
 	const uint64_t *ring_loss;	/* the ring's loss epoch */
@@ -51,9 +51,9 @@ int ntfw_worker_init(struct ntfw_worker *w, uint16_t queue,
 		     int stop_fd, int ack_fd, int log_fd);
 int ntfw_worker_start(struct ntfw_worker *w);
 
-/* Take the records of the kernel ring's queue @i (before the thread
+/* Take the records of the feed's queue @i (before the thread
  * starts). */
-void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_kring *k,
+void ntfw_worker_ring(struct ntfw_worker *w, struct ntfw_feed *f,
 		      unsigned int i);
 void ntfw_worker_join(struct ntfw_worker *w);
 void ntfw_worker_free(struct ntfw_worker *w);

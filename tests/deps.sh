@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libmnl-dev libnetfilter-queue-dev
 libcmocka-dev libpcap-dev libcap-ng-dev libseccomp-dev mandoc clang libclang-rt-14-dev nftables iptables iproute2
 iputils-ping curl python3 python3-scapy procps tcpdump tcptrace iperf3 hping3 ethtool time valgrind
 qemu-system-x86 busybox-static linux-headers-amd64 cpio
-libjansson-dev python3-prometheus-client"
+libjansson-dev python3-prometheus-client libbpf-dev bpftool"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -202,21 +202,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (k.nrec > SLOTS || k.cons != in.prod || h->cons != in.prod)
 		__builtin_trap();
-	if (ntfw_kring_queues(&k, in.mode & MODE_TWO ? 2 : 1, NULL))
+	if (ntfw_feed_init(&k.feed, in.mode & MODE_TWO ? 2 : 1, NULL))
 		__builtin_trap();
 	/* The producer moves on, by as much as it likes. */
 	h->prod = in.prod + (uint64_t)i + (in.mode & 0x80 ? in.dropped : 0);
 	for (step = 0; step < 1 + in.steps % 4u; step++) {
 		if (step == in.gone_at % 8u)
 			__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
-		seen = k.cnt.read;
+		seen = k.feed.cnt.read;
 		taken += ntfw_kring_poll(&k);
-		if (k.cnt.read - seen > NTFW_KRING_BATCH)
+		if (k.feed.cnt.read - seen > NTFW_FEED_BATCH)
 			__builtin_trap();
 		if (!k.gone && h->cons != k.cons)
 			__builtin_trap();
-		for (i = 0; i < k.nw; i++)
-			ntfw_kq_drain(k.q[i], &e, NTFW_KQ_LEN);
+		for (i = 0; i < k.feed.nw; i++)
+			ntfw_kq_drain(k.feed.q[i], &e, NTFW_KQ_LEN);
 		if (k.gone)
 			break;
 		h->prod += in.prod_step;
@@ -225,7 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every record taken is applied, or counted why not. */
 	if (!(in.mode & MODE_TWO) &&
 	    e.stats.ring_applied + e.stats.ring_unknown + e.stats.ring_ignored +
-	    e.stats.ring_bad != taken - k.cnt.queue_full)
+	    e.stats.ring_bad != taken - k.feed.cnt.queue_full)
 		__builtin_trap();
 	ntfw_kring_close(&k);
 out_map:

@@ -1198,6 +1198,32 @@ static const struct err_case err_cases[] = {
 	  "test.conf:4:21: error: bad port range '1-0' (start above end)\n"
 	  "accept name b dport 1-0\n"
 	  "                    ^~~\n" },
+	/* The fast-path feed, and the older kmod statement beside it. */
+	{ "fastpath-feed value",
+	  "fastpath-feed ebpf\n",
+	  "test.conf:1:15: error: expected 'auto', 'kmod', 'bpf' or 'off' after 'fastpath-feed', got 'ebpf'\n"
+	  "fastpath-feed ebpf\n"
+	  "              ^~~~\n" },
+	{ "fastpath-feed twice",
+	  "fastpath-feed bpf\nfastpath-feed off\n",
+	  "test.conf:2:1: error: duplicate 'fastpath-feed' statement (first at line 1)\n"
+	  "fastpath-feed off\n"
+	  "^~~~~~~~~~~~~\n" },
+	{ "fastpath-feed contradicts kmod on",
+	  "kmod on\nfastpath-feed bpf\n",
+	  "test.conf:2:15: error: 'fastpath-feed bpf' contradicts 'kmod on' (line 1); kmod on goes with fastpath-feed kmod or auto, kmod off with anything but kmod, kmod auto with auto\n"
+	  "fastpath-feed bpf\n"
+	  "              ^~~\n" },
+	{ "kmod off contradicts fastpath-feed kmod",
+	  "fastpath-feed kmod\nkmod off\n",
+	  "test.conf:2:6: error: 'kmod off' contradicts 'fastpath-feed kmod' (line 1); kmod on goes with fastpath-feed kmod or auto, kmod off with anything but kmod, kmod auto with auto\n"
+	  "kmod off\n"
+	  "     ^~~\n" },
+	{ "kmod auto contradicts fastpath-feed off",
+	  "kmod auto\nfastpath-feed off\n",
+	  "test.conf:2:15: error: 'fastpath-feed off' contradicts 'kmod auto' (line 1); kmod on goes with fastpath-feed kmod or auto, kmod off with anything but kmod, kmod auto with auto\n"
+	  "fastpath-feed off\n"
+	  "              ^~~\n" },
 };
 
 static void check_error(void **state)

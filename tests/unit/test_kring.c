@@ -181,7 +181,7 @@ static struct ntfw_kring open_ring(struct tring *t, unsigned int nw,
 	char err[256];
 
 	assert_int_equal(ntfw_kring_open(&k, t->path, err, sizeof(err)), 0);
-	assert_int_equal(ntfw_kring_queues(&k, nw, rel), 0);
+	assert_int_equal(ntfw_feed_init(&k.feed, nw, rel), 0);
 	return k;
 }
 
@@ -215,7 +215,7 @@ static void same_features(bool v6)
 	}
 	assert_int_equal(ntfw_kring_poll(&k), NCONN - 3);
 	assert_int_equal(t.hdr->cons, NCONN - 3);
-	assert_int_equal(ntfw_kq_drain(k.q[0], &h.e, 1000), NCONN - 3);
+	assert_int_equal(ntfw_kq_drain(k.feed.q[0], &h.e, 1000), NCONN - 3);
 	assert_int_equal(h.e.stats.ring_applied, NCONN - 3);
 	assert_int_equal(h.e.stats.ring_unknown, 0);
 	/* Through the ring, no packet met the policy. */
@@ -286,7 +286,7 @@ static void gso_cut(void **state)
 	rec.gso_segs = 3;
 	tring_put(&t, &rec);
 	assert_int_equal(ntfw_kring_poll(&k), 1);
-	assert_int_equal(ntfw_kq_drain(k.q[0], &h.e, 10), 1);
+	assert_int_equal(ntfw_kq_drain(k.feed.q[0], &h.e, 10), 1);
 	assert_int_equal(flow_of(&h, false)->feat.d[1].pkts, 4);
 	assert_int_equal(flow_of(&h, false)->feat.d[1].data_pkts, 3);
 	assert_int_equal(flow_of(&h, false)->feat.d[1].pushed, 1);
@@ -387,10 +387,10 @@ static void bogus_prod(void **state)
 	assert_int_equal(k.cons, 7);
 	t.hdr->prod = 7 + NREC + 5;
 	assert_int_equal(ntfw_kring_poll(&k), 0);
-	assert_int_equal(k.cnt.resync, NREC + 5);
+	assert_int_equal(k.feed.cnt.resync, NREC + 5);
 	assert_int_equal(t.hdr->cons, 7 + NREC + 5);
-	assert_false(ntfw_kq_pending(k.q[0]));
-	assert_int_equal(k.loss_epoch, 1);
+	assert_false(ntfw_kq_pending(k.feed.q[0]));
+	assert_int_equal(k.feed.loss_epoch, 1);
 	/* Gone back. */
 	t.hdr->prod = 3;
 	assert_int_equal(ntfw_kring_poll(&k), 0);
@@ -401,8 +401,8 @@ static void bogus_prod(void **state)
 	tring_put(&t, &rec);
 	assert_int_equal(ntfw_kring_poll(&k), 2);
 	assert_int_equal(t.hdr->cons, 5);
-	assert_true(ntfw_kq_pending(k.q[0]));
-	assert_int_equal(k.cnt.read, 2);
+	assert_true(ntfw_kq_pending(k.feed.q[0]));
+	assert_int_equal(k.feed.cnt.read, 2);
 	ntfw_kring_close(&k);
 	tring_free(&t);
 }
@@ -423,11 +423,11 @@ static void kernel_dropped(void **state)
 	t.hdr->dropped = 2;
 	k = open_ring(&t, 1, NULL);
 	assert_int_equal(ntfw_kring_poll(&k), 0);
-	assert_int_equal(k.cnt.kernel_dropped, 0);
+	assert_int_equal(k.feed.cnt.kernel_dropped, 0);
 	t.hdr->dropped = 9;
 	assert_int_equal(ntfw_kring_poll(&k), 0);
-	assert_int_equal(k.cnt.kernel_dropped, 7);
-	assert_int_equal(k.loss_epoch, 1);
+	assert_int_equal(k.feed.cnt.kernel_dropped, 7);
+	assert_int_equal(k.feed.loss_epoch, 1);
 	ntfw_kring_close(&k);
 	tring_free(&t);
 
@@ -460,14 +460,14 @@ static void queue_full(void **state)
 	k = open_ring(&t, 1, NULL);
 	n = build(pk, false, &conn[0]);
 	rec = rec_of(pk, n, 1);
-	for (i = 0; i < NTFW_KQ_LEN / NTFW_KRING_BATCH + 1; i++) {
-		for (j = 0; j < NTFW_KRING_BATCH; j++)
+	for (i = 0; i < NTFW_KQ_LEN / NTFW_FEED_BATCH + 1; i++) {
+		for (j = 0; j < NTFW_FEED_BATCH; j++)
 			tring_put(&t, &rec);
 		got += ntfw_kring_poll(&k);
 	}
-	assert_int_equal(got, NTFW_KQ_LEN + NTFW_KRING_BATCH);
-	assert_int_equal(k.cnt.queue_full, NTFW_KRING_BATCH);
-	assert_int_equal(k.q[0]->head - k.q[0]->tail, NTFW_KQ_LEN);
+	assert_int_equal(got, NTFW_KQ_LEN + NTFW_FEED_BATCH);
+	assert_int_equal(k.feed.cnt.queue_full, NTFW_FEED_BATCH);
+	assert_int_equal(k.feed.q[0]->head - k.feed.q[0]->tail, NTFW_KQ_LEN);
 	ntfw_kring_close(&k);
 	tring_free(&t);
 }
@@ -504,10 +504,10 @@ static void owner(void **state)
 	rec.sport = 1;
 	tring_put(&t, &rec);
 	assert_int_equal(ntfw_kring_poll(&k), 2);
-	assert_false(ntfw_kq_pending(k.q[0]));
-	assert_true(ntfw_kq_pending(k.q[1]));
-	assert_int_equal(k.cnt.no_owner, 1);
-	assert_int_equal(ntfw_kq_drain(k.q[1], &w[1].e, 10), 1);
+	assert_false(ntfw_kq_pending(k.feed.q[0]));
+	assert_true(ntfw_kq_pending(k.feed.q[1]));
+	assert_int_equal(k.feed.cnt.no_owner, 1);
+	assert_int_equal(ntfw_kq_drain(k.feed.q[1], &w[1].e, 10), 1);
 	assert_int_equal(flow_of(&w[1], false)->feat.d[0].data_pkts, 1);
 	ntfw_kring_close(&k);
 	tring_free(&t);
@@ -536,10 +536,10 @@ static void thread(void **state)
 	n = build(pk, false, &conn[0]);
 	rec = rec_of(pk, n, 1);
 	tring_put(&t, &rec);
-	pfd.fd = k.wake_fd[0];
+	pfd.fd = k.feed.wake_fd[0];
 	pfd.events = POLLIN;
 	assert_int_equal(poll(&pfd, 1, 2000), 1);
-	assert_true(ntfw_kq_pending(k.q[0]));
+	assert_true(ntfw_kq_pending(k.feed.q[0]));
 	assert_int_equal(__atomic_load_n(&t.hdr->cons, __ATOMIC_ACQUIRE), 1);
 	assert_int_equal(eventfd_write(stop, 1), 0);
 	ntfw_kring_join(&k);
@@ -572,7 +572,7 @@ static void gone(void **state)
 	assert_true(k.gone);
 	assert_null(k.rec_map);
 	assert_int_equal(k.fd, -1);
-	assert_int_equal(k.loss_epoch, 1);
+	assert_int_equal(k.feed.loss_epoch, 1);
 	assert_non_null(k.hdr);
 	/* Gone stays gone, whatever the old page says now. */
 	tring_put(&t, &rec);
@@ -587,7 +587,7 @@ static void gone(void **state)
 	assert_int_equal(k.cons, 3);
 	tring_put(&t, &rec);
 	assert_int_equal(ntfw_kring_poll(&k), 1);
-	assert_int_equal(k.cnt.read, 3);
+	assert_int_equal(k.feed.cnt.read, 3);
 	assert_int_equal(t.hdr->cons, 4);
 	ntfw_kring_close(&k);
 	tring_free(&t);
@@ -617,6 +617,62 @@ static void statements(void **state)
 	fclose(devnull);
 }
 
+/* fastpath-feed, alone and with kmod: what each combination accepted by
+ * the parser asks of the producers (0: no, 1: try, 2: required). */
+static void feed_wants(void **state)
+{
+	static const struct {
+		const char *text;
+		int kmod, bpf;
+	} cases[] = {
+		{ "", 1, 1 },
+		{ "fastpath-feed auto\n", 1, 1 },
+		{ "fastpath-feed kmod\n", 2, 0 },
+		{ "fastpath-feed bpf\n", 0, 2 },
+		{ "fastpath-feed off\n", 0, 0 },
+		{ "kmod on\n", 2, 0 },
+		{ "kmod on\nfastpath-feed kmod\n", 2, 0 },
+		{ "kmod on\nfastpath-feed auto\n", 2, 0 },
+		{ "kmod off\n", 0, 1 },
+		{ "kmod off\nfastpath-feed bpf\n", 0, 2 },
+		{ "kmod off\nfastpath-feed off\n", 0, 0 },
+		{ "fastpath-feed auto\nkmod auto\n", 1, 1 },
+	};
+	struct ntfw_conf *c;
+	unsigned int i;
+	int k, b;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = conf_text(cases[i].text);
+		ntfw_feed_wants(c->feed, c->kmod, &k, &b);
+		if (k != cases[i].kmod || b != cases[i].bpf)
+			fail_msg("'%s': kmod %d bpf %d, expected %d %d",
+				 cases[i].text, k, b, cases[i].kmod, cases[i].bpf);
+		ntfw_conf_free(c);
+	}
+}
+
+/* The eBPF feed's startup decision and its one line: auto falls back on
+ * a kernel without the program type and without the right to load it,
+ * bpf does not start. */
+static void feed_bpf_decide(void **state)
+{
+	char msg[512];
+
+	assert_int_equal(ntfw_feed_bpf_decide(1, 0, "", msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "fastpath feed: bpf");
+	assert_int_equal(ntfw_feed_bpf_decide(1, -EINVAL,
+		"bpf(BPF_PROG_LOAD) of a netfilter program: Invalid argument",
+		msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "fastpath-feed auto: no eBPF feed, the kernel has no netfilter BPF programs (Linux 6.4 on with CONFIG_NETFILTER_BPF_LINK): bpf(BPF_PROG_LOAD) of a netfilter program: Invalid argument; handed-off flows keep the features of their queued packets only");
+	assert_int_equal(ntfw_feed_bpf_decide(1, -EPERM, "x", msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "auto: no eBPF feed, no permission to load BPF"));
+	assert_int_equal(ntfw_feed_bpf_decide(1, -ENOEXEC, "x", msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "cannot load or attach the program: x;"));
+	assert_int_equal(ntfw_feed_bpf_decide(2, -EINVAL, "y", msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "fastpath-feed bpf: the kernel has no netfilter BPF programs (Linux 6.4 on with CONFIG_NETFILTER_BPF_LINK): y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +688,8 @@ int main(void)
 		cmocka_unit_test(thread),
 		cmocka_unit_test(gone),
 		cmocka_unit_test(statements),
+		cmocka_unit_test(feed_wants),
+		cmocka_unit_test(feed_bpf_decide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
