@@ -252,7 +252,7 @@ static json_t *status_json(struct ntfw_ctl *c)
 				 conf->kmod == NTFW_KMOD_ON ? "on" : "auto");
 	/* The counts of the feed that runs, under either name. */
 	if (fd) {
-		cnt = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+		cnt = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}",
 				"read", (json_int_t)LOAD(fd->cnt.read),
 				"kernel_dropped", (json_int_t)LOAD(fd->cnt.kernel_dropped),
 				"queue_full", (json_int_t)LOAD(fd->cnt.queue_full),
@@ -261,6 +261,7 @@ static json_t *status_json(struct ntfw_ctl *c)
 				"applied", SUM(ring_applied),
 				"unknown_flow", SUM(ring_unknown),
 				"ignored", SUM(ring_ignored),
+				"invalid", SUM(ring_invalid),
 				"bad", SUM(ring_bad));
 		if (ring && cnt && d->feed_kind == NTFW_FEED_KMOD)
 			json_object_update(ring, cnt);

@@ -521,6 +521,8 @@ static bool rec_to_pkt(const struct ntfw_ring_rec *r, struct ntfw_pkt *p)
 }
 
 /* One packet into @f's flow, as ntfw_engine_packet() puts it there. */
+/* A packet the kernel passed: the flow's TCP tracking may still refuse
+ * it (then it counts nowhere but here). */
 static void rec_apply(struct ntfw_engine *e, const struct ntfw_pkt *p,
 		      uint64_t ts)
 {
@@ -528,6 +530,8 @@ static void rec_apply(struct ntfw_engine *e, const struct ntfw_pkt *p,
 	int dir;
 
 	ntfw_flow_packet(&e->flows, p, ts, p->ip_len + 14, &dir, &ct);
+	if (ct == NTFW_CT_INVALID)
+		STAT_INC(e->stats.ring_invalid);
 }
 
 enum ntfw_rec_result ntfw_engine_record(struct ntfw_engine *e,

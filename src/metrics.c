@@ -187,6 +187,7 @@ static void ring(FILE *f, const struct ntfw_daemon *d,
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"applied\"} %llu\n"
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"unknown_flow\"} %llu\n"
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"ignored\"} %llu\n"
+		   "ntfw_ring_records_total{feed=\"%s\",result=\"invalid\"} %llu\n"
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"bad\"} %llu\n"
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"kernel_dropped\"} %llu\n"
 		   "ntfw_ring_records_total{feed=\"%s\",result=\"queue_full\"} %llu\n"
@@ -196,6 +197,7 @@ static void ring(FILE *f, const struct ntfw_daemon *d,
 		name, (unsigned long long)SUM(ring_applied),
 		name, (unsigned long long)SUM(ring_unknown),
 		name, (unsigned long long)SUM(ring_ignored),
+		name, (unsigned long long)SUM(ring_invalid),
 		name, (unsigned long long)SUM(ring_bad),
 		name, (unsigned long long)LOAD(fd->cnt.kernel_dropped),
 		name, (unsigned long long)LOAD(fd->cnt.queue_full),

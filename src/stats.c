@@ -116,11 +116,12 @@ void ntfw_stats_report(const struct ntfw_conf *conf,
 void ntfw_stats_report_ring(const struct ntfw_ring_counts *k,
 			    struct ntfw_stats *const *s, unsigned int n)
 {
-	log_info("stats: ring read=%llu applied=%llu unknown-flow=%llu ignored=%llu bad=%llu kernel-dropped=%llu queue-full=%llu no-owner=%llu resync=%llu",
+	log_info("stats: ring read=%llu applied=%llu unknown-flow=%llu ignored=%llu invalid=%llu bad=%llu kernel-dropped=%llu queue-full=%llu no-owner=%llu resync=%llu",
 		 (unsigned long long)LOAD(k->read),
 		 (unsigned long long)SUM(ring_applied),
 		 (unsigned long long)SUM(ring_unknown),
 		 (unsigned long long)SUM(ring_ignored),
+		 (unsigned long long)SUM(ring_invalid),
 		 (unsigned long long)SUM(ring_bad),
 		 (unsigned long long)LOAD(k->kernel_dropped),
 		 (unsigned long long)LOAD(k->queue_full),

@@ -33,6 +33,7 @@ struct ntfw_stats {
 	uint64_t ring_applied;	/* to a flow handed off to the kernel */
 	uint64_t ring_unknown;	/* no such flow here, or not handed off */
 	uint64_t ring_ignored;	/* packets the flow table keeps no state for */
+	uint64_t ring_invalid;	/* refused by the flow's TCP tracking */
 	uint64_t ring_bad;	/* fields out of bounds: refused */
 	uint64_t *rule_pkts;	/* nrules + 1: the last is "default" */
 	uint64_t *rule_bytes;

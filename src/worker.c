@@ -228,9 +228,16 @@ static void flag_lost(struct ntfw_flow *f, void *arg)
 		f->handoff |= NTFW_HO_RING_LOST;
 }
 
-/* Records of the kernel ring that a batch of packets may not wait for
- * behind them; the rest waits for the next turn of the loop. */
-#define RING_DRAIN_MAX 1024u
+/*
+ * Records applied in one turn of the loop, between two looks at the
+ * queue: queued packets wait for their verdicts behind them, and a
+ * record of a GSO packet is up to 64 KiB of segments to account.  With
+ * 1024 a turn, the packets still queued at a hand-off (the rest of the
+ * first window) waited milliseconds behind the records of the data sent
+ * after them through the fast path: the receiver saw them late and out
+ * of order, and the sender retransmitted them.
+ */
+#define RING_DRAIN_MAX 32u
 /* The kernel lost records: the handed-off flows are flagged at most this
  * often (a walk of the table); records written in between say it too. */
 #define RING_FLAG_NS 100000000ull

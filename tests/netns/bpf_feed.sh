@@ -178,18 +178,34 @@ run() {
 
 # adds_up NAME: the flows' records against c0's counters: every packet
 # of the two flows, each way, and its bytes with the Ethernet header.
+# The kernel's conntrack passes some packets that TCP itself refuses (the
+# rest of a first window the queue released after the connection ended,
+# the client's RSTs to it: seen when a loaded machine delays the queue's
+# verdicts by milliseconds); the daemon's tracking refuses them too and
+# counts them as ring records "invalid", outside the flow's counters.
+# Then the counts add up with them, and each direction stays within.
 adds_up() {
-	local t=$T_TMP/$1.tcp i=$T_TMP/$1.icmp
+	local t=$T_TMP/$1.tcp i=$T_TMP/$1.icmp inv
+	inv=$(NTFW_LOG=$T_TMP/$1.log stat_field ring invalid)
+	inv=${inv:-0} # no feed, no ring line
 	set -- $(cat "$T_TMP/$1.ctr")
 	local s2c=$(($(field "$t" pkts_s2c) + $(field "$i" pkts_s2c)))
 	local c2s=$(($(field "$t" pkts_c2s) + $(field "$i" pkts_c2s)))
 	local bs2c=$(($(field "$t" bytes_s2c) + $(field "$i" bytes_s2c) + 14 * s2c))
 	local bc2s=$(($(field "$t" bytes_c2s) + $(field "$i" bytes_c2s) + 14 * c2s))
-	assert_eq "packets c0 received = the records' server-to-client packets" "$1" "$s2c"
-	assert_eq "bytes c0 received = the records' (with 14 a packet)" "$2" "$bs2c"
-	assert_eq "packets c0 sent = the records' client-to-server packets" "$3" "$c2s"
-	assert_eq "bytes c0 sent = the records' (with 14 a packet)" "$4" "$bc2s"
 	assert_eq "pings each way" "$PINGS $PINGS" "$(field "$i" pkts_c2s) $(field "$i" pkts_s2c)"
+	if [ "$inv" = 0 ]; then
+		assert_eq "packets c0 received = the records' server-to-client packets" "$1" "$s2c"
+		assert_eq "bytes c0 received = the records' (with 14 a packet)" "$2" "$bs2c"
+		assert_eq "packets c0 sent = the records' client-to-server packets" "$3" "$c2s"
+		assert_eq "bytes c0 sent = the records' (with 14 a packet)" "$4" "$bc2s"
+		return
+	fi
+	info "$inv ring records refused by the flow's TCP tracking"
+	assert_eq "packets c0 counted = the records' packets + the refused ones" \
+		"$(($1 + $3))" "$((s2c + c2s + inv))"
+	[ "$s2c" -le "$1" ] && [ "$c2s" -le "$3" ] && [ "$bs2c" -le "$2" ] && [ "$bc2s" -le "$4" ] ||
+		fail "records past c0's counts: $s2c $bs2c $c2s $bc2s against $*"
 }
 
 # (a) segmentation offload off on the server's veth: the stack still builds
@@ -248,13 +264,34 @@ info "ok: the records' features agree with all-queued ones"
 
 # (c) segmentation offload on: GSO packets cross the veth whole (c0
 # counts packets, not segments), the records say how many segments each
-# carries, and the flow counts the segments the two TCPs sent.
+# carries, and the flow counts the segments the server's TCP sent and the
+# packets the client's interface sent.
 ip netns exec "$S" ethtool -K s0 tso on gso on >/dev/null 2>&1
 run gso bpf "after 4"
 set -- $(cat "$T_TMP/gso.ctr")
 info "gso run: c0 received $1 packets; TCP segments sent: server $5, client $6"
-assert_eq "server's TCP segments = the record's server-to-client packets" "$5" "$(field "$T_TMP/gso.tcp" pkts_s2c)"
-assert_eq "client's TCP segments = the record's client-to-server packets" "$6" "$(field "$T_TMP/gso.tcp" pkts_c2s)"
+info "gso run: $(grep '^ntfw: stats: ring ' "$T_TMP/gso.log")"
+info "gso run: $(grep '^ntfw: stats: queue ' "$T_TMP/gso.log")"
+info "gso run: $(grep '^ntfw: stats: state ' "$T_TMP/gso.log")"
+info "gso record: $(tr '\n' ' ' <"$T_TMP/gso.tcp")"
+# The client's segments are ACKs, one packet each, counted by c0 when the
+# peer took them; TCP's own count ($6) also has those the veth dropped
+# when the receiving CPU's backlog was full of the server's burst, which
+# no hook ever saw.
+info "gso run: client's ACKs that c0 could not deliver: $(($6 - ($3 - PINGS)))"
+inv=$(NTFW_LOG=$T_TMP/gso.log stat_field ring invalid)
+s2c=$(field "$T_TMP/gso.tcp" pkts_s2c)
+c2s=$(field "$T_TMP/gso.tcp" pkts_c2s)
+if [ "$inv" = 0 ]; then
+	assert_eq "server's TCP segments = the record's server-to-client packets" "$5" "$s2c"
+	assert_eq "packets c0 sent, less the pings = the record's client-to-server packets" \
+		"$(($3 - PINGS))" "$c2s"
+else
+	# As in adds_up: what TCP refused is counted apart.
+	info "gso run: $inv ring records refused by the flow's TCP tracking"
+	assert_eq "server's TCP segments + c0's sent less the pings = the record's + the refused" \
+		"$(($5 + $3 - PINGS))" "$((s2c + c2s + inv))"
+fi
 [ "$1" -lt "$5" ] || info "note: no GSO packet reached c0 ($1 skbs for $5 segments)"
 
 # --- auto takes the eBPF feed; without the right to load it, one line ---
