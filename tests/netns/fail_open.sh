@@ -22,7 +22,9 @@ receive() {
 	ip netns exec "$S" python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+# SO_RCVBUFFORCE (33): past rmem_max, so that a burst of 300 waits whole
+# for a receiver the machine runs late.
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)
 s.bind(("10.213.0.1", 9999))
 s.settimeout(0.2)
 n = {b"a": 0, b"b": 0}
