@@ -34,7 +34,12 @@ fi
 KVER=$(apt-cache "${APT[@]}" pkgnames "linux-image-$SERIES." 2>/dev/null |
 	grep -E "^linux-image-$SERIES\.[0-9]+\+bpo-amd64\$|^linux-image-$SERIES\.[0-9]+\+deb12-amd64\$" |
 	sed 's/^linux-image-//' | sort -V | tail -n 1)
-[ -n "$KVER" ] || { echo "no linux-image-$SERIES.*-amd64 in bookworm-backports"; exit 1; }
+if [ -z "$KVER" ]; then
+	# apt-get update exits 0 on a mirror it could not reach: say so.
+	w=$(grep -E '^(E|W):' "$BPO/update.log" 2>/dev/null | head -n 1)
+	echo "no linux-image-$SERIES.*-amd64 in bookworm-backports${w:+ ($w)}"
+	exit 1
+fi
 KDIR=$VM/linux-$KVER
 HDIR=$VM/hdr-$KVER
 if [ -e "$KDIR/.done" ] && [ -e "$HDIR/.done" ]; then
