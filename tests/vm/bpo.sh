@@ -46,7 +46,7 @@ if [ -e "$KDIR/.done" ] && [ -e "$HDIR/.done" ]; then
 	echo "$KVER"
 	exit 0
 fi
-# The headers' common part and kbuild are named by the image's Depends.
+# The headers' common part and kbuild: what linux-headers-KVER depends on.
 common=$(apt-cache "${APT[@]}" depends "linux-headers-$KVER" 2>/dev/null |
 	sed -n 's/^ *Depends: \(linux-headers-.*-common\)$/\1/p' | head -n 1)
 kbuild=$(apt-cache "${APT[@]}" depends "linux-headers-$KVER" 2>/dev/null |
