@@ -72,15 +72,20 @@ for t in tests/cli/*.sh tests/netns/*.sh; do
 	n=${n%.sh}
 	[[ -z $filter || $n == *$filter* ]] && run_one "$n" bash "$t"
 done
-# Debian's kernel under qemu: its own tier, one boot for all its checks.
-n=vm/kernel
-if [[ -n $filter && $n != *$filter* ]]; then
-	:
-elif [ -n "${NTFW_SAN:-}" ]; then
-	skip_one "$n" "sanitizer run: the qemu (TCG) tier takes minutes; the normal check runs it"
-else
-	run_one "$n" tests/vm/run.sh
-fi
+# Debian's kernels under qemu: its own tier, one boot each for all its
+# checks.  The stock kernel, and the newest of bookworm-backports, on
+# which the module and the eBPF feed both run (skipped when backports
+# cannot be reached).
+for k in kernel:stock kernel-bpo:bpo; do
+	n=vm/${k%:*}
+	if [[ -n $filter && $n != *$filter* ]]; then
+		:
+	elif [ -n "${NTFW_SAN:-}" ]; then
+		skip_one "$n" "sanitizer run: the qemu (TCG) tier takes minutes; the normal check runs it"
+	else
+		run_one "$n" tests/vm/run.sh "${k#*:}"
+	fi
+done
 # A test names its namespaces ntfwt-PID-N after its own PID: one whose test
 # is gone, and that was not there before this run, was left behind.
 leftover=

@@ -293,6 +293,21 @@ rec_fields() {
 		sed 's/:/=/' | grep -vE '^(ts|event|client_port|first_ts|last_ts|duration)='
 }
 field() { sed -n "s/^$2=//p" "$1"; }
+# differ FIELDS NAME REF RUN: "field=value (NAME value) " for each of
+# FIELDS on which the records REF and RUN ("field=value" lines) differ,
+# and for data_bytes_s2c when neither run retransmitted.
+differ() {
+	awk -F= -v same="$1" -v name="$2" 'NR == FNR { q[$1] = $2; next } { r[$1] = $2 }
+		END {
+			n = split(same, f, " ")
+			for (i = 1; i <= n; i++)
+				if (q[f[i]] != r[f[i]])
+					printf "%s=%s (%s %s) ", f[i], r[f[i]], name, q[f[i]]
+			if (r["rexmit_s2c"] == 0 && q["rexmit_s2c"] == 0 &&
+			    r["data_bytes_s2c"] != q["data_bytes_s2c"])
+				printf "data_bytes_s2c=%s (%s %s) ", r["data_bytes_s2c"], name, q["data_bytes_s2c"]
+		}' "$3" "$4"
+}
 # iface_ctr NS DEV: "rx_packets rx_bytes tx_packets tx_bytes" of DEV.
 iface_ctr() {
 	for c in rx_packets rx_bytes tx_packets tx_bytes; do
@@ -401,16 +416,8 @@ P
 	# neither run retransmitted); the others are printed, and this very
 	# transfer's counts are checked against the interface below
 	# (ring-adds-up-iface).
-	d=$(awk -F= 'NR == FNR { q[$1] = $2; next } { r[$1] = $2 }
-		END {
-			n = split("family proto client_addr server_addr server_port midstream verdict rule syn_c2s syn_s2c rst_c2s rst_s2c syn_window_c2s syn_window_s2c max_segm_s2c data_pkts_c2s data_bytes_c2s", f, " ")
-			for (i = 1; i <= n; i++)
-				if (q[f[i]] != r[f[i]])
-					printf "%s=%s (queued %s) ", f[i], r[f[i]], q[f[i]]
-			if (r["rexmit_s2c"] == 0 && q["rexmit_s2c"] == 0 &&
-			    r["data_bytes_s2c"] != q["data_bytes_s2c"])
-				printf "data_bytes_s2c=%s (queued %s) ", r["data_bytes_s2c"], q["data_bytes_s2c"]
-		}' $W/c-queued $W/c-ring)
+	d=$(differ "family proto client_addr server_addr server_port midstream verdict rule syn_c2s syn_s2c rst_c2s rst_s2c syn_window_c2s syn_window_s2c max_segm_s2c data_pkts_c2s data_bytes_c2s" \
+		queued $W/c-queued $W/c-ring)
 	t=$(awk -F= 'NR == FNR { q[$1] = $2; next }
 		q[$1] != $2 { printf "%s=%s (queued %s) ", $1, $2, q[$1] }' \
 		$W/c-queued $W/c-ring)
@@ -531,8 +538,207 @@ else
 	skip ring "kmod/ntfw_kmod.ko is not built"
 fi
 
+# --- 6. one ABI, two producers ----------------------------------------------
+# The module and the eBPF netfilter program write the same records
+# (kmod/ntfw_ring.h).  On a kernel with eBPF netfilter links (6.4 on):
+# the same scenario as tests/netns/bpf_feed.sh, a bulk transfer and pings
+# handed to the fast path, once fed by the module and once by the
+# program.  Each run's records count what the client's interface counted;
+# the two runs' records agree on every field TCP's timing does not
+# decide; and in the second run the module, loaded beside the program
+# with nobody reading its ring, recorded the very packets the program
+# fed the daemon.
+# The fields of a TCP record that TCP's timing does not decide (those of
+# tests/netns/bpf_feed.sh); the data bytes too when neither run
+# retransmitted.
+TCP_SAME="family proto client_addr server_addr server_port midstream verdict rule syn_c2s syn_s2c rst_c2s rst_s2c fin_s2c syn_window_c2s syn_window_s2c max_segm_s2c data_pkts_c2s data_bytes_c2s"
+# icmp_fields FILE: the last ping record of the event log FILE, as
+# rec_fields, without the clock and the echo id.
+icmp_fields() {
+	grep '"proto":"icmp",' "$1" | tail -n 1 | tr -d '{}"' | tr ',' '\n' |
+		sed 's/:/=/' |
+		grep -vE '^(ts|event|client_port|server_port|first_ts|last_ts|duration|iat_[a-z_0-9]*)='
+}
+# qctr CHAIN: "packets bytes" the queue rule of CHAIN counted.
+qctr() {
+	$S nft list chain inet ntfw "$1" |
+		sed -n 's/.*counter packets \([0-9]*\) bytes \([0-9]*\) queue.*/\1 \2/p'
+}
+# rs_field SUM NAME: NAME=N of a ringsum line.
+rs_field() { echo "$1" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
+FEED_PINGS=20
+
+# feed_run NAME FEED: the transfer and the pings with the daemon on
+# fastpath-feed FEED; records in $W/NAME.tcp and $W/NAME.icmp, c0's
+# counter deltas and the queue rules' in $W/NAME.ctr, the module's ring
+# summed over the run in $W/NAME.rs, the daemon's log in $W/NAME.log.
+feed_run() {
+	cat >$W/$1.conf <<P
+fastpath-feed $2
+fastpath after 4
+event-log $W/ev-$1.json
+accept name bulk proto tcp dport 8081
+accept name ping proto icmp icmp-type echo-request
+P
+	if ! ntfw_start $W/$1.conf; then
+		fail feed-$1 "ntfw did not start: $(tail -n 5 $W/ntfw.log)"
+		ntfw_stop
+		return 1
+	fi
+	note "$1: $(grep -E '^ntfw: (fastpath feed|kmod ring)' $W/ntfw.log | tr '\n' ' ')"
+	p0=$(ringsum | sed -n 's/^prod=\([0-9]*\).*/\1/p')
+	c0=$(iface_ctr c c0)
+	i0=$(qctr input)
+	o0=$(qctr output)
+	xfer $XFER
+	check feed-$1-transfer "$XFER bytes over 8081: $(cat $W/xfer.out)" [ $? = 0 ]
+	got=$($C ping -A -c $FEED_PINGS -w 10 10.213.0.1 2>/dev/null |
+		sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+	check feed-$1-pings "ping answered $got of $FEED_PINGS" [ "$got" = $FEED_PINGS ]
+	# The records wait for the reader's next turn.
+	sleep 0.3
+	set -- "$1" $c0 $(iface_ctr c c0) $i0 $(qctr input) $o0 $(qctr output)
+	echo "$(($6 - $2)) $(($7 - $3)) $(($8 - $4)) $(($9 - $5)) $((${12} - ${10})) $((${13} - ${11})) $((${16} - ${14})) $((${17} - ${15}))" >$W/$1.ctr
+	ringsum -f "$p0" -F -n "$sino" >$W/$1.rs 2>&1
+	ntfw_stats
+	ntfw_stop
+	cp $W/ntfw.log $W/$1.log
+	grep '"server_port":8081,' $W/ev-$1.json | tail -n 1 | tr -d '{}"' |
+		tr ',' '\n' | sed 's/:/=/' >$W/$1.tcp
+	grep '"proto":"icmp",' $W/ev-$1.json | tail -n 1 | tr -d '{}"' |
+		tr ',' '\n' | sed 's/:/=/' >$W/$1.icmp
+	[ -s $W/$1.tcp ] && [ -s $W/$1.icmp ] && return 0
+	fail feed-$1-records "no flow records: $(head -c 300 $W/ev-$1.json)"
+	return 1
+}
+
+# feed_adds_up NAME: the two flows' records against c0's counters, every
+# packet each way and its bytes with the Ethernet header.
+feed_adds_up() {
+	# Not "n": check() sets it.
+	t=$W/$1.tcp i=$W/$1.icmp run=$1
+	set -- $(cat $W/$1.ctr)
+	s2c=$(($(field $t pkts_s2c) + $(field $i pkts_s2c)))
+	c2s=$(($(field $t pkts_c2s) + $(field $i pkts_c2s)))
+	bs2c=$(($(field $t bytes_s2c) + $(field $i bytes_s2c) + 14 * s2c))
+	bc2s=$(($(field $t bytes_c2s) + $(field $i bytes_c2s) + 14 * c2s))
+	note "$run: c0 received $1 packets $2 bytes, sent $3 packets $4 bytes; the records say $s2c/$bs2c and $c2s/$bc2s"
+	check feed-$run-iface-rx "c0 received $1 packets $2 bytes, the records say $s2c packets $bs2c bytes" \
+		[ "$1" = "$s2c" ] && [ "$2" = "$bs2c" ]
+	check feed-$run-iface-tx "c0 sent $3 packets $4 bytes, the records say $c2s packets $bc2s bytes" \
+		[ "$3" = "$c2s" ] && [ "$4" = "$bc2s" ]
+	check feed-$run-ping-record "the ping record has $(field $i pkts_c2s) and $(field $i pkts_s2c) packets, not $FEED_PINGS each way" \
+		[ "$(field $i pkts_c2s) $(field $i pkts_s2c)" = "$FEED_PINGS $FEED_PINGS" ]
+}
+
+feed_checks() {
+	if ! out=$(insmod /kmod/ntfw_kmod.ko 2>&1); then
+		fail feed-insmod "$out"
+		return
+	fi
+	$S ntfw-rules install >/dev/null 2>&1
+	# Nothing but the test's traffic on c0: no IPv6, no ARP; the client's
+	# window clamped so that neither run loses a segment to its backlog
+	# (tests/netns/bpf_feed.sh); segmentation offload off on s0, so that
+	# c0 counts wire segments, as the records do.
+	for ns in s c; do
+		$IP netns exec $ns sh -c 'echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6'
+	done
+	$S $IP neigh replace 10.213.0.2 dev s0 lladdr $($C cat /sys/class/net/c0/address) nud permanent
+	$C $IP neigh replace 10.213.0.1 dev c0 lladdr $($S cat /sys/class/net/s0/address) nud permanent
+	$C $IP route replace 10.213.0.0/24 dev c0 window 131072
+	out=$($S ethtool -K s0 tso off gso off 2>&1)
+	check feed-offload-off "ethtool -K s0 tso off gso off: $out" [ $? = 0 ]
+	sino=$(netns_ino s)
+
+	# (a) fed by the module, (b) fed by the program, the module beside it.
+	feed_run kmod kmod || return
+	grep -q '^ntfw: kmod ring: /proc/ntfw/ring' $W/kmod.log
+	check feed-kmod-active "no kmod ring line: $(grep -E 'kmod ring|fastpath feed' $W/kmod.log | tr '\n' '|')" [ $? = 0 ]
+	feed_run bpf bpf || return
+	grep -q '^ntfw: fastpath feed: bpf: netfilter program, 4 links' $W/bpf.log
+	check feed-bpf-active "no eBPF feed line: $(grep -E 'kmod ring|fastpath feed' $W/bpf.log | tr '\n' '|')" [ $? = 0 ]
+	$S ntfw-rules remove >/dev/null 2>&1
+	$S ethtool -K s0 tso on gso on >/dev/null 2>&1
+	rmmod ntfw_kmod
+
+	for r in kmod bpf; do
+		note "$r: $(grep '^ntfw: stats: ring ' $W/$r.log | tail -n 1 | sed 's/^ntfw: stats: //') $(grep '^ntfw: stats: queue 0 ' $W/$r.log | tail -n 1 | sed 's/^ntfw: stats: //')"
+		note "$r: module ring: $(cat $W/$r.rs)"
+		feed_adds_up $r
+	done
+
+	# The records of the two runs, field by field.
+	for f in tcp icmp; do
+		note "$f record, module:  $(tr '\n' ' ' <$W/kmod.$f)"
+		note "$f record, program: $(tr '\n' ' ' <$W/bpf.$f)"
+	done
+	note "retransmissions: module run $(field $W/kmod.tcp rexmit_s2c), program run $(field $W/bpf.tcp rexmit_s2c)"
+	d=$(differ "$TCP_SAME" module $W/kmod.tcp $W/bpf.tcp)
+	check feed-tcp-same "the program's tcp record differs from the module's: $d" [ -z "$d" ]
+	t=$(awk -F= 'NR == FNR { q[$1] = $2; next }
+		q[$1] != $2 { printf "%s=%s (module %s) ", $1, $2, q[$1] }' \
+		$W/kmod.tcp $W/bpf.tcp | sed -E 's/(ts|first_ts|last_ts|client_port)=[^ ]* \(module [^)]*\) //g')
+	note "tcp fields that follow TCP's timing, program run vs module run: $t"
+	icmp_fields $W/ev-kmod.json >$W/kmod.ic
+	icmp_fields $W/ev-bpf.json >$W/bpf.ic
+	d=$(diff $W/kmod.ic $W/bpf.ic | grep '^[<>]' | tr '\n' ' ')
+	check feed-icmp-same "the program's ping record differs from the module's: $d" \
+		[ -s $W/kmod.ic ] && [ -z "$d" ]
+
+	# (c) The second run, both producers on the same packets: what the
+	# module wrote to its ring is what the program fed the daemon.
+	rs=$(cat $W/bpf.rs)
+	# stat_field reads the daemon's log.
+	cp $W/bpf.log $W/ntfw.log
+	read=$(stat_field ring read)
+	app=$(stat_field ring applied)
+	unk=$(stat_field ring unknown-flow)
+	kd=$(stat_field ring kernel-dropped)
+	given=$(stat_field "queue 0" given)
+	recs=$(($(rs_field "$rs" pre) + $(rs_field "$rs" post)))
+	segs=$(($(rs_field "$rs" pre_segs) + $(rs_field "$rs" post_segs)))
+	note "same packets: the module wrote $recs records ($segs segments) for the namespace; the program fed read=$read applied=$app unknown-flow=$unk kernel-dropped=$kd"
+	check feed-two-producers-records "module $recs records, program read $read applied $app unknown-flow $unk kernel-dropped $kd" \
+		[ "$recs" = "${read:-x}" ] && [ "$recs" = "${app:-x}" ] && [ "$unk" = 0 ] && [ "$kd" = 0 ]
+	# Segments and bytes per hook: what the queue rule of the hook's
+	# chain passed to the daemon, plus what the module recorded at the
+	# hook, make the records' count of that direction.  PRE_ROUTING
+	# carries the client's packets (input), POST_ROUTING the server's
+	# (output).
+	set -- $(cat $W/bpf.ctr)
+	c2s=$(($(field $W/bpf.tcp pkts_c2s) + $(field $W/bpf.icmp pkts_c2s)))
+	bc2s=$(($(field $W/bpf.tcp bytes_c2s) + $(field $W/bpf.icmp bytes_c2s)))
+	s2c=$(($(field $W/bpf.tcp pkts_s2c) + $(field $W/bpf.icmp pkts_s2c)))
+	bs2c=$(($(field $W/bpf.tcp bytes_s2c) + $(field $W/bpf.icmp bytes_s2c)))
+	pre=$(rs_field "$rs" pre_segs) pre_ip=$(rs_field "$rs" pre_ip)
+	post=$(rs_field "$rs" post_segs) post_ip=$(rs_field "$rs" post_ip)
+	note "PRE_ROUTING: module $pre segments $pre_ip bytes + queued $5 packets $6 bytes; records (program) $c2s packets $bc2s bytes"
+	note "POST_ROUTING: module $post segments $post_ip bytes + queued $((given - $5)) segments ($7 skbs, $8 bytes); records (program) $s2c packets $bs2c bytes; the daemon was given $given"
+	check feed-two-producers-pre "module $pre segments $pre_ip bytes + queued $5/$6 != the program-fed records' $c2s/$bc2s" \
+		[ $((pre + $5)) = "$c2s" ] && [ $((pre_ip + $6)) = "$bc2s" ]
+	check feed-two-producers-post "module $post segments + queued $((given - $5)) != the program-fed records' $s2c packets" \
+		[ $((post + given - $5)) = "$s2c" ]
+	# The output chain counts a GSO packet once, with its headers once;
+	# the daemon gets its segments, each with 52 bytes of headers (IPv4
+	# and TCP with timestamps: only the bulk transfer's packets are GSO).
+	qb=$(($8 + 52 * (given - $5 - $7)))
+	check feed-two-producers-post-bytes "module $post_ip bytes + queued $qb != the program-fed records' $bs2c" \
+		[ $((post_ip + qb)) = "$bs2c" ]
+}
+case $(uname -r) in
+[0-5].* | 6.[0-3].*)
+	skip feed "linux $(uname -r) has no eBPF netfilter links (6.4 on)" ;;
+*)
+	if [ -e /kmod/ntfw_kmod.ko ]; then
+		feed_checks
+	else
+		skip feed "kmod/ntfw_kmod.ko is not built"
+	fi ;;
+esac
+
 kill "$HTTPD_PID" 2>/dev/null
 
-# --- 6. the kernel's own view ------------------------------------------------
+# --- 7. the kernel's own view ------------------------------------------------
 bad=$(dmesg | grep -E 'Oops|BUG:|WARNING:|Call Trace|general protection' | head -n 3)
 check dmesg-clean "$(echo "$bad" | tr '\n' '|')" [ -z "$bad" ]

@@ -14,16 +14,29 @@
 # guest that does not finish in time, and on an Oops, BUG, WARNING or
 # panic in the console log.  Exit 0 only when every check passed; 77 only
 # when qemu cannot run at all.
+#
+# "run.sh bpo" boots the newest 6.12 kernel of bookworm-backports
+# instead (tests/vm/bpo.sh fetches it, with its headers, which kmod/ is
+# built against under build/vm/): a Debian kernel with eBPF netfilter
+# links, on which the module and the eBPF feed run side by side.  When
+# backports cannot be reached that pass is skipped (77), with the reason.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 VM=$BUILD/vm
-BOOT_TIMEOUT=${VM_TIMEOUT:-120}
+KERNEL=${1:-stock}
+case $KERNEL in
+stock) BOOT_TIMEOUT=${VM_TIMEOUT:-120} GUEST_TIMEOUT=100 ;;
+bpo) BOOT_TIMEOUT=${VM_TIMEOUT:-240} GUEST_TIMEOUT=200 ;;
+*) echo "usage: run.sh [stock|bpo]" >&2; exit 2 ;;
+esac
 # Loaded in this order after their dependencies.  nf_conntrack_netlink
 # carries the conntrack glue of nfnetlink_queue (NFQA_CT).
 MODULES="veth nf_tables nft_ct nft_queue nfnetlink_queue nf_conntrack_netlink"
 # Debian's tools the guest needs where busybox falls short.
 TOOLS="ip nft"
+# ethtool turns segmentation offload off for the feed checks.
+[ "$KERNEL" = bpo ] && TOOLS="$TOOLS ethtool"
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: vm: $*"; exit 1; }
@@ -39,12 +52,33 @@ done
 [ -x "$BUILD/ntfw" ] && [ -x "$BUILD/ntfw-rules" ] || die "build ntfw first (make all)"
 
 # --- the kernel --------------------------------------------------------------
-# The newest headers name the kernel (never the running one: that is the
-# host's, not Debian's).
-KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
-	sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
-[ -n "$KVER" ] || die "no /usr/src/linux-headers-*-amd64 (install linux-headers-amd64)"
-KDIR=$VM/linux-$KVER
+if [ "$KERNEL" = bpo ]; then
+	mkdir -p "$VM"
+	start=$(date +%s)
+	KVER=$("$TOP/tests/vm/bpo.sh" "$VM") ||
+		skip "bookworm-backports: ${KVER:-tests/vm/bpo.sh failed}"
+	echo "vm: fetched linux $KVER in $(($(date +%s) - start))s"
+	HDRS=$VM/hdr-$KVER/usr/src/linux-headers-$KVER
+	KDIR=$VM/linux-$KVER
+	# Its own initramfs, console and module build: the stock pass's
+	# files stay as they are.
+	OUT=$VM/run-$KVER
+	KMOD=$OUT/kmod
+	rm -rf "$KMOD"
+	mkdir -p "$KMOD"
+	cp "$TOP"/kmod/Kbuild "$TOP"/kmod/Makefile "$TOP"/kmod/*.[ch] "$KMOD/" ||
+		die "cannot copy kmod/"
+else
+	# The newest headers name the kernel (never the running one: that is the
+	# host's, not Debian's).
+	KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null |
+		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+	[ -n "$KVER" ] || die "no /usr/src/linux-headers-*-amd64 (install linux-headers-amd64)"
+	HDRS=/usr/src/linux-headers-$KVER
+	KDIR=$VM/linux-$KVER
+	OUT=$VM
+	KMOD=$TOP/kmod
+fi
 if [ ! -e "$KDIR/.done" ]; then
 	rm -rf "$KDIR" "$VM/dl"
 	mkdir -p "$KDIR" "$VM/dl"
@@ -112,7 +146,7 @@ for m in $MODULES; do
 done
 
 # --- the initramfs -----------------------------------------------------------
-ROOT=$VM/root
+ROOT=$OUT/root
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,opt/bin,etc,proc,sys,dev,tmp,run,var,ntfw,kmod}
 ln -s ../run "$ROOT/var/run"
@@ -151,11 +185,10 @@ chmod 755 "$ROOT/init" "$ROOT/guest.sh"
 
 # The module, when kmod/ has been built for this kernel; check 4 says
 # SKIP otherwise.
-kmod_ko=$TOP/kmod/ntfw_kmod.ko
-if [ ! -e "$kmod_ko" ] && { [ -e "$TOP/kmod/Kbuild" ] || [ -e "$TOP/kmod/Makefile" ]; }; then
-	make -C "/usr/src/linux-headers-$KVER" M="$TOP/kmod" modules \
-		>"$VM/kmod-build.log" 2>&1 ||
-		die "kmod build failed: $(tail -n 5 "$VM/kmod-build.log")"
+kmod_ko=$KMOD/ntfw_kmod.ko
+if [ ! -e "$kmod_ko" ] && { [ -e "$KMOD/Kbuild" ] || [ -e "$KMOD/Makefile" ]; }; then
+	make -C "$HDRS" M="$KMOD" modules >"$OUT/kmod-build.log" 2>&1 ||
+		die "kmod build failed: $(tail -n 5 "$OUT/kmod-build.log")"
 fi
 if [ -e "$kmod_ko" ]; then
 	magic=$(modinfo_field "$kmod_ko" vermagic)
@@ -175,20 +208,20 @@ if [ -e "$kmod_ko" ]; then
 fi
 
 (cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) \
-	>"$VM/initrd.gz" || die "cannot pack the initramfs"
+	>"$OUT/initrd.gz" || die "cannot pack the initramfs"
 
 # --- the boot ----------------------------------------------------------------
 # TCG always: /dev/kvm exists on these machines but does not work.  A
 # panic or an oops reboots at once (panic=-1, oops=panic), and -no-reboot
 # turns that into qemu's exit; timeout bounds a hang.
-CONSOLE=$VM/console.log
+CONSOLE=$OUT/console.log
 : >"$CONSOLE"
 start=$(date +%s)
 timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -smp 2 \
 	-nographic -monitor none -serial "file:$CONSOLE" -nic none -no-reboot \
-	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$VM/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init" \
-	>"$VM/qemu.log" 2>&1 </dev/null
+	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$OUT/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 rdinit=/init ntfw_guest_timeout=$GUEST_TIMEOUT" \
+	>"$OUT/qemu.log" 2>&1 </dev/null
 qrc=$?
 secs=$(($(date +%s) - start))
 
@@ -205,7 +238,7 @@ if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	echo "FAIL vm-boot: no result within ${BOOT_TIMEOUT}s (console: $CONSOLE)"
 	bad=$((bad + 1))
 elif [ "$qrc" != 0 ]; then
-	echo "FAIL vm-boot: qemu exited with status $qrc: $(tail -n 3 "$VM/qemu.log")"
+	echo "FAIL vm-boot: qemu exited with status $qrc: $(tail -n 3 "$OUT/qemu.log")"
 	bad=$((bad + 1))
 fi
 if ! grep -q '^@@ DONE' "$CONSOLE.txt"; then
