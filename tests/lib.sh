@@ -84,6 +84,10 @@ topo_pair() {
 bg() {
 	local log=$1
 	shift
+	# Emptied here, not only by the child's redirection: that one runs
+	# when the child does, and a wait_for on LOG meanwhile reads what an
+	# earlier run of the same command left there.
+	: >"$log"
 	"$@" >"$log" 2>&1 &
 	BG_PID=$!
 	T_PIDS+=("$BG_PID")
