@@ -520,9 +520,9 @@ static bool rec_to_pkt(const struct ntfw_ring_rec *r, struct ntfw_pkt *p)
 	return true;
 }
 
-/* One packet into @f's flow, as ntfw_engine_packet() puts it there. */
-/* A packet the kernel passed: the flow's TCP tracking may still refuse
- * it (then it counts nowhere but here). */
+/* One packet into its flow, as ntfw_engine_packet() puts it there.  The
+ * kernel passed it, but the flow's TCP tracking may still refuse it: then
+ * it counts nowhere but in ring_invalid. */
 static void rec_apply(struct ntfw_engine *e, const struct ntfw_pkt *p,
 		      uint64_t ts)
 {

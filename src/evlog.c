@@ -268,6 +268,7 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 {
 	char line[1024], sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], pb[8];
 	const size_t size = sizeof(line) - 2;	/* "}\n" always fits */
+	const struct ntfw_conf *old;
 	struct drop_slot *s;
 	const char *name;
 	uint64_t sec, suppressed;
@@ -281,19 +282,15 @@ void ntfw_evlog_drop(unsigned int q, const struct ntfw_conf *conf,
 	/* Rule numbers mean other rules after a reload: start again (the
 	 * worker that sees the new rules first clears the slots; a line a
 	 * worker counts meanwhile only moves a second's count). */
-	if (__atomic_load_n(&L.slot_conf, __ATOMIC_ACQUIRE) != conf) {
-		const struct ntfw_conf *old = __atomic_load_n(&L.slot_conf,
-							       __ATOMIC_ACQUIRE);
-
-		if (__atomic_compare_exchange_n(&L.slot_conf, &old, conf, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			for (i = 0; i < NSLOTS; i++) {
-				__atomic_store_n(&L.slot[i].word, 0,
-						 __ATOMIC_RELAXED);
-				__atomic_store_n(&L.slot[i].suppressed, 0,
-						 __ATOMIC_RELAXED);
-			}
+	old = __atomic_load_n(&L.slot_conf, __ATOMIC_ACQUIRE);
+	if (old != conf &&
+	    __atomic_compare_exchange_n(&L.slot_conf, &old, conf, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < NSLOTS; i++) {
+			__atomic_store_n(&L.slot[i].word, 0, __ATOMIC_RELAXED);
+			__atomic_store_n(&L.slot[i].suppressed, 0,
+					 __ATOMIC_RELAXED);
+		}
 	}
 	if (rule == NTFW_EVLOG_MALFORMED) {
 		i = SLOT_MALFORMED;

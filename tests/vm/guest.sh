@@ -439,7 +439,7 @@ P
 	# end a packet of the closing handshake sometimes falls to neither
 	# count (seen in about 1 run in 5 under TCG; see the closing note).
 	d1=$((segs + given - pk))
-	[ "$d1" != 0 ] && note "ring-adds-up: off by $d1 packet"
+	[ "$d1" != 0 ] && note "ring-adds-up: off by $d1 packet (records the flow's TCP tracking refused: $(stat_field ring invalid))"
 	check ring-adds-up "ring segments $segs + queued $given != flow packets $pk" \
 		[ "${d1#-}" -le 1 ]
 	# And what the client's interface received: the ring's records of
